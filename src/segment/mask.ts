@@ -2,6 +2,7 @@
  * Mask value types shared by the model, the tracker, rendering and export.
  * @module
  */
+import type { Frame } from "../frame.ts";
 
 /**
  * A binary mask at frame resolution, row-major, one byte per pixel (0 or 1).
@@ -59,4 +60,10 @@ export interface FrameMasks {
   readonly height: number;
   readonly objects: readonly ObjectMask[];
   readonly markers?: readonly PromptMarker[];
+}
+
+/** The element that flows between the segmentation stages and the outputs: a frame and its masks. */
+export interface SegmentedFrame {
+  readonly frame: Frame;
+  readonly masks: FrameMasks;
 }
