@@ -1,0 +1,225 @@
+/**
+ * The encoding sink: rgb24 frames into an ffmpeg that writes H.264 (or a fallback, or a lossless
+ * codec) to a file or standard output, optionally with the input's audio.
+ * @module
+ */
+import { concatMap, Observable, type OperatorFunction } from "rxjs";
+import type { SegmentedFrame } from "../segment/mask.ts";
+import { type FfmpegBinaries, ffmpegBinaries } from "./binaries.ts";
+import { chooseVideoEncoder } from "./encoders.ts";
+import { FfmpegProcessError } from "./errors.ts";
+import { describeExit, FfmpegProcess } from "./ffmpeg_process.ts";
+import { audioCodecArgs } from "./audio_plan.ts";
+import type { OutputTarget } from "./output_target.ts";
+import type { FrameRate } from "./probe.ts";
+
+/** `"h264"`: libx264 or the best fallback ffmpeg has; `"lossless"`: FFV1 (rgb, bit-exact). */
+export type VideoCodecChoice = "h264" | "lossless";
+
+/** Where the output's audio comes from: an input ffmpeg can open again by itself. */
+export interface AudioSource {
+  /** ffmpeg input options before `-i` (e.g. `-f lavfi`). */
+  readonly formatArgs?: readonly string[];
+  readonly url: string;
+  /** Input audio codec name (from the probe), to decide between copy and AAC. */
+  readonly codec?: string;
+}
+
+/** Options of {@link encodeVideo}. */
+export interface EncodeOptions {
+  readonly target: OutputTarget;
+  readonly width: number;
+  readonly height: number;
+  readonly frameRate: FrameRate;
+  readonly codec?: VideoCodecChoice;
+  /** libx264 preset (default: ffmpeg's own default, "medium"). */
+  readonly preset?: string;
+  /** Copy (or, if the container needs it, re-encode) the audio of this input. */
+  readonly audio?: AudioSource;
+  /** Live streams: timestamps from the wall clock at write time, so drops keep real time. */
+  readonly live?: boolean;
+  readonly binaries?: FfmpegBinaries;
+  /** Called with the encoding ffmpeg's pid when it starts (on the first frame). */
+  readonly onSpawn?: (pid: number) => void;
+  /** Called once the output is finalized (or failed to be), with the frames written. */
+  readonly onFinalized?: (result: EncodeResult) => void;
+}
+
+/** The outcome of an encoding run. */
+export interface EncodeResult {
+  readonly framesWritten: number;
+  /** True when the output was written and closed properly (false also when no frame came). */
+  readonly finalized: boolean;
+  readonly error?: Error;
+}
+
+const FINALIZE_TIMEOUT_MS = 60_000;
+
+/**
+ * The ffmpeg arguments of the encoder for `options`, given the chosen video encoder.
+ */
+export function encoderArgs(options: EncodeOptions, videoEncoder: string): string[] {
+  const { width, height, frameRate, target } = options;
+  const input = [
+    ...(options.live ? ["-use_wallclock_as_timestamps", "1"] : []),
+    "-f",
+    "rawvideo",
+    "-pix_fmt",
+    "rgb24",
+    "-video_size",
+    `${width}x${height}`,
+    "-framerate",
+    `${frameRate.num}/${frameRate.den}`,
+    "-i",
+    "pipe:0",
+  ];
+  const audio = options.audio ? [...(options.audio.formatArgs ?? []), "-i", options.audio.url] : [];
+  const maps = options.audio
+    ? [
+      "-map",
+      "0:v:0",
+      "-map",
+      "1:a:0?",
+      ...audioCodecArgs(options.audio.codec, target.container),
+      "-shortest",
+    ]
+    : ["-map", "0:v:0"];
+  return [
+    "-hide_banner",
+    "-nostdin",
+    "-loglevel",
+    "error",
+    ...input,
+    ...audio,
+    ...maps,
+    ...videoCodecArgs(videoEncoder, width, height, options.preset),
+    ...(options.live ? ["-vsync", "vfr"] : []),
+    "-f",
+    target.container,
+    "-y",
+    target.kind === "stdout" ? "pipe:1" : target.path,
+  ];
+}
+
+function videoCodecArgs(
+  encoder: string,
+  width: number,
+  height: number,
+  preset: string | undefined,
+): string[] {
+  if (encoder === "ffv1") return ["-c:v", "ffv1", "-pix_fmt", "bgr0"];
+  // 4:2:0 needs even sizes; pad by one pixel rather than fail on odd ones.
+  const pad = width % 2 !== 0 || height % 2 !== 0 ? ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"] : [];
+  const quality = encoder === "libx264"
+    ? (preset ? ["-preset", preset] : [])
+    : encoder === "mpeg4" || encoder === "libxvid"
+    ? ["-q:v", "3"]
+    : [];
+  return ["-c:v", encoder, ...quality, "-pix_fmt", "yuv420p", ...pad];
+}
+
+/**
+ * Encodes each frame and passes the item on once its pixels are handed to ffmpeg. ffmpeg is
+ * started lazily on the first frame (a run that fails earlier creates no output), and on
+ * complete, error or unsubscribe its stdin is closed so it writes the container trailer: the
+ * output is playable whichever way the run ends. An encoder that fails makes the stream error.
+ *
+ * @example
+ * ```ts
+ * const target = parseOutputTarget("out.mp4");
+ * segmented$.pipe(
+ *   encodeVideo({ target, width: info.width, height: info.height, frameRate: info.frameRate }),
+ * );
+ * ```
+ */
+export function encodeVideo(
+  options: EncodeOptions,
+): OperatorFunction<SegmentedFrame, SegmentedFrame> {
+  return (source) =>
+    new Observable<SegmentedFrame>((subscriber) => {
+      let proc: FfmpegProcess | undefined;
+      let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
+      let opening: Promise<void> | undefined;
+      let finalizing: Promise<void> | undefined;
+      let framesWritten = 0;
+
+      const open = async () => {
+        const binaries = options.binaries ?? await ffmpegBinaries();
+        const encoder = options.codec === "lossless"
+          ? "ffv1"
+          : await chooseVideoEncoder(binaries.ffmpeg);
+        if (finalizing) return;
+        proc = new FfmpegProcess(binaries.ffmpeg, encoderArgs(options, encoder), {
+          stdin: "piped",
+          stdout: options.target.kind === "stdout" ? "inherit" : "null",
+        });
+        options.onSpawn?.(proc.pid);
+        writer = proc.child.stdin.getWriter();
+      };
+
+      const encoderFailure = async (): Promise<FfmpegProcessError | undefined> => {
+        if (!proc) return undefined;
+        const status = await proc.status;
+        if (status.success) return undefined;
+        const detail = await proc.lastError();
+        return new FfmpegProcessError(
+          `encoding ffmpeg ${describeExit(status)}${detail ? `: ${detail}` : ""}`,
+        );
+      };
+
+      const write = async (item: SegmentedFrame): Promise<SegmentedFrame> => {
+        opening ??= open();
+        await opening;
+        if (!writer) throw new Error("encoder closed");
+        try {
+          await writer.write(item.frame.data);
+        } catch (error) {
+          throw (await encoderFailure()) ?? error;
+        }
+        framesWritten++;
+        return item;
+      };
+
+      const finalize = (): Promise<void> => {
+        if (finalizing) return finalizing;
+        finalizing = (async () => {
+          await opening?.catch(() => {});
+          if (!proc || !writer) return;
+          await writer.close().catch(() => {});
+          const timer = setTimeout(() => proc?.kill("SIGKILL"), FINALIZE_TIMEOUT_MS);
+          try {
+            const failure = await encoderFailure();
+            if (failure) throw failure;
+          } finally {
+            clearTimeout(timer);
+          }
+        })();
+        finalizing.then(
+          () => options.onFinalized?.({ framesWritten, finalized: proc !== undefined }),
+          (error) => options.onFinalized?.({ framesWritten, finalized: false, error }),
+        );
+        return finalizing;
+      };
+
+      const subscription = source.pipe(concatMap(write)).subscribe({
+        next: (item) => subscriber.next(item),
+        error: (error) => {
+          finalize().then(
+            () => subscriber.error(error),
+            () => subscriber.error(error),
+          );
+        },
+        complete: () => {
+          finalize().then(
+            () => subscriber.complete(),
+            (error) => subscriber.error(error),
+          );
+        },
+      });
+
+      return () => {
+        subscription.unsubscribe();
+        finalize().catch(() => {});
+      };
+    });
+}
