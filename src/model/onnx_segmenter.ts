@@ -1,0 +1,162 @@
+/**
+ * The real {@link Segmenter}: TinySAM's encoder and batched decoder in ONNX Runtime on the CPU.
+ * @module
+ */
+import * as ort from "onnxruntime-node";
+import type { Frame } from "../frame.ts";
+import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
+import { DECODER_OUTPUTS, LOW_RES_SIDE } from "../segment/segmenter.ts";
+import { decoderBatch, tokenCount } from "./decoder_inputs.ts";
+import { upscaleMaskLogits } from "./postprocess.ts";
+import { encoderInput } from "./preprocess.ts";
+import { EMBEDDING_DIM, EMBEDDING_SIDE, IMAGE_SIZE } from "./tinysam/architecture.ts";
+import { DECODER_IO, ENCODER_IO } from "./tinysam/graphs.ts";
+
+/** A TinySAM image embedding of one frame. */
+export interface TinySamEmbedding extends FrameEmbedding {
+  /** `[1, 256, 64, 64]` */
+  readonly imageEmbeddings: Float32Array;
+}
+
+/** Where the graphs are and how to run them. */
+export interface OnnxSegmenterOptions {
+  /** ONNX model files, or their bytes. */
+  readonly encoder: string | Uint8Array;
+  readonly decoder: string | Uint8Array;
+  /** Intra-op threads per session (default: ONNX Runtime's choice, all cores). */
+  readonly threads?: number;
+  /** Largest number of prompt sets decoded in one session run (default 64). */
+  readonly maxBatch?: number;
+}
+
+function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ["cpu"],
+    graphOptimizationLevel: "all",
+    executionMode: "sequential",
+    interOpNumThreads: 1,
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  };
+}
+
+/**
+ * TinySAM in ONNX Runtime: one encoder session and one decoder session.
+ *
+ * @example
+ * ```ts
+ * const segmenter = await OnnxSegmenter.create({ encoder: "encoder.onnx", decoder: "decoder.onnx", threads: 2 });
+ * const embedding = await segmenter.embed(frame);
+ * const [decoded] = await segmenter.decode(embedding, [{ points: [{ x: 100, y: 80, positive: true }] }]);
+ * await segmenter.dispose();
+ * ```
+ */
+export class OnnxSegmenter implements Segmenter {
+  readonly #encoder: ort.InferenceSession;
+  readonly #decoder: ort.InferenceSession;
+  readonly #maxBatch: number;
+  readonly #pixels = new Float32Array(3 * IMAGE_SIZE * IMAGE_SIZE);
+
+  private constructor(
+    encoder: ort.InferenceSession,
+    decoder: ort.InferenceSession,
+    maxBatch: number,
+  ) {
+    this.#encoder = encoder;
+    this.#decoder = decoder;
+    this.#maxBatch = maxBatch;
+  }
+
+  /** Opens both sessions. */
+  static async create(options: OnnxSegmenterOptions): Promise<OnnxSegmenter> {
+    const opts = sessionOptions(options.threads);
+    // deno-lint-ignore no-explicit-any -- the overloads take a path or bytes; both are passed through
+    const open = (model: string | Uint8Array) => ort.InferenceSession.create(model as any, opts);
+    const encoder = await open(options.encoder);
+    try {
+      return new OnnxSegmenter(encoder, await open(options.decoder), options.maxBatch ?? 64);
+    } catch (error) {
+      await encoder.release();
+      throw error;
+    }
+  }
+
+  /** Runs the encoder on one frame. */
+  async embed(frame: Frame): Promise<TinySamEmbedding> {
+    return {
+      frameWidth: frame.width,
+      frameHeight: frame.height,
+      imageEmbeddings: await this.embedPixels(encoderInput(frame, this.#pixels)),
+    };
+  }
+
+  /** Runs the encoder on an already preprocessed `[3, 1024, 1024]` input. */
+  async embedPixels(pixels: Float32Array): Promise<Float32Array> {
+    const input = new ort.Tensor("float32", pixels, [1, 3, IMAGE_SIZE, IMAGE_SIZE]);
+    const out = await this.#encoder.run({ [ENCODER_IO.input]: input });
+    return (out[ENCODER_IO.output].data as Float32Array).slice();
+  }
+
+  /**
+   * Decodes all prompt sets against one embedding. Prompt sets are grouped by token count (each
+   * group is decoded exactly as it would be alone) and split into runs of at most `maxBatch`.
+   */
+  async decode(embedding: FrameEmbedding, prompts: readonly PromptSet[]): Promise<DecodedPrompt[]> {
+    const { imageEmbeddings, frameWidth, frameHeight } = embedding as TinySamEmbedding;
+    const results: DecodedPrompt[] = new Array(prompts.length);
+    const groups = new Map<number, number[]>();
+    prompts.forEach((p, i) => {
+      const n = tokenCount(p);
+      groups.set(n, [...(groups.get(n) ?? []), i]);
+    });
+    const embeddingTensor = new ort.Tensor("float32", imageEmbeddings, [
+      1,
+      EMBEDDING_DIM,
+      EMBEDDING_SIDE,
+      EMBEDDING_SIDE,
+    ]);
+    for (const indices of groups.values()) {
+      for (let start = 0; start < indices.length; start += this.#maxBatch) {
+        const chunk = indices.slice(start, start + this.#maxBatch);
+        const batch = decoderBatch(chunk.map((i) => prompts[i]), frameWidth, frameHeight);
+        const b = batch.batch;
+        const out = await this.#decoder.run({
+          [DECODER_IO.imageEmbeddings]: embeddingTensor,
+          [DECODER_IO.pointCoords]: new ort.Tensor("float32", batch.pointCoords, [
+            b,
+            batch.points,
+            2,
+          ]),
+          [DECODER_IO.pointLabels]: new ort.Tensor("float32", batch.pointLabels, [b, batch.points]),
+          [DECODER_IO.maskInput]: new ort.Tensor("float32", batch.maskInput, [
+            b,
+            1,
+            LOW_RES_SIDE,
+            LOW_RES_SIDE,
+          ]),
+          [DECODER_IO.hasMaskInput]: new ort.Tensor("float32", batch.hasMaskInput, [b]),
+        });
+        const logits = out[DECODER_IO.lowResMasks].data as Float32Array;
+        const iou = out[DECODER_IO.iouPredictions].data as Float32Array;
+        const perPrompt = DECODER_OUTPUTS * LOW_RES_SIDE * LOW_RES_SIDE;
+        chunk.forEach((promptIndex, k) => {
+          results[promptIndex] = {
+            lowResLogits: logits.slice(k * perPrompt, (k + 1) * perPrompt),
+            iouPredictions: iou.slice(k * DECODER_OUTPUTS, (k + 1) * DECODER_OUTPUTS),
+          };
+        });
+      }
+    }
+    return results;
+  }
+
+  /** Upscales one output's low-res logits to the frame (bilinear to 1024, crop, bilinear to frame). */
+  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
+    return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight);
+  }
+
+  /** Releases both sessions. */
+  async dispose(): Promise<void> {
+    await this.#encoder.release();
+    await this.#decoder.release();
+  }
+}
