@@ -4,10 +4,10 @@
  * need it are skipped with one message.
  * @module
  */
-import { fromFileUrl } from "node:url";
+import { fileURLToPath } from "node:url";
 
 /** `../shared` beside the checkout. */
-export const SHARED_DIR: string = fromFileUrl(new URL("../../../shared", import.meta.url));
+export const SHARED_DIR: string = fileURLToPath(new URL("../../../shared", import.meta.url));
 
 /** Real clips used by tests and benchmarks. */
 export const CLIPS_DIR = `${SHARED_DIR}/clips`;
@@ -28,5 +28,7 @@ function exists(path: string): boolean {
 export const sharedAvailable: boolean = exists(SHARED_DIR);
 
 if (!sharedAvailable) {
-  console.warn(`tests needing ${SHARED_DIR} (real clips, TinySAM reference fixture) are skipped: it is absent`);
+  console.warn(
+    `tests needing ${SHARED_DIR} (real clips, TinySAM reference fixture) are skipped: it is absent`,
+  );
 }
