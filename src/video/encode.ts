@@ -68,8 +68,9 @@ export function encoderArgs(options: EncodeOptions, videoEncoder: string): strin
     "rgb24",
     "-video_size",
     `${width}x${height}`,
+    // Live: millisecond ticks, so wall-clock stamps of frames written close together stay distinct.
     "-framerate",
-    `${frameRate.num}/${frameRate.den}`,
+    options.live ? "1000" : `${frameRate.num}/${frameRate.den}`,
     "-i",
     "pipe:0",
   ];
@@ -93,7 +94,7 @@ export function encoderArgs(options: EncodeOptions, videoEncoder: string): strin
     ...audio,
     ...maps,
     ...videoCodecArgs(videoEncoder, width, height, options.preset),
-    ...(options.live ? ["-vsync", "vfr"] : []),
+    ...(options.live ? ["-vsync", "passthrough"] : []),
     "-f",
     target.container,
     "-y",

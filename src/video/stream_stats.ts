@@ -58,9 +58,9 @@ export class StreamStats {
       framesDelivered: this.framesDelivered,
       framesDropped: this.framesDropped,
       framesOutput: this.framesOutput,
-      latencyP50Ms: percentile(sorted, 0.5),
-      latencyP95Ms: percentile(sorted, 0.95),
-      latencyMaxMs: sorted.length > 0 ? this.#latencyMax : undefined,
+      latencyP50Ms: roundMs(percentile(sorted, 0.5)),
+      latencyP95Ms: roundMs(percentile(sorted, 0.95)),
+      latencyMaxMs: sorted.length > 0 ? roundMs(this.#latencyMax) : undefined,
     };
   }
 
@@ -73,6 +73,10 @@ export class StreamStats {
     this.#seed = x >>> 0;
     return this.#seed;
   }
+}
+
+function roundMs(value: number | undefined): number | undefined {
+  return value === undefined ? undefined : Math.round(value * 10) / 10;
 }
 
 /** Nearest-rank percentile of an ascending array, or undefined when empty. */

@@ -1,0 +1,89 @@
+/**
+ * The segment command's pipeline: decode -> segmentation -> mask exports -> overlay -> encode,
+ * pulled through a demand window (files) or fed from a drop-oldest queue (live inputs).
+ * The segmentation stage is a parameter: a pass-through for now, the model-based stages later.
+ * @module
+ */
+import { identity, type Observable, type OperatorFunction } from "rxjs";
+import type { Frame } from "../src/frame.ts";
+import type { SegmentedFrame } from "../src/segment/mask.ts";
+import { decodeVideo } from "../src/video/decode.ts";
+import { type AudioSource, encodeVideo, type VideoCodecChoice } from "../src/video/encode.ts";
+import type { InputSource } from "../src/video/input_source.ts";
+import type { OutputTarget } from "../src/video/output_target.ts";
+import type { VideoInfo } from "../src/video/probe.ts";
+import { pulledStream } from "../src/video/pulled_stream.ts";
+import { recordLatency } from "../src/video/record_latency.ts";
+import type { StreamStats } from "../src/video/stream_stats.ts";
+import { DEFAULT_WINDOW_SIZE } from "../src/video/credit_window.ts";
+import { drawOverlay } from "../src/render/overlay_stage.ts";
+import type { OverlayOptions } from "../src/render/overlay.ts";
+import { writeMaskPngs } from "../src/export/masks_dir.ts";
+import { writeMasksJsonl } from "../src/export/masks_jsonl.ts";
+
+/** Everything the segment pipeline is composed from. */
+export interface SegmentVideoOptions {
+  readonly source: InputSource;
+  readonly info: VideoInfo;
+  /** Frames in, frames with their masks out (one per frame, in order). */
+  readonly segmentation: OperatorFunction<Frame, SegmentedFrame>;
+  readonly target: OutputTarget;
+  readonly masksDir?: string;
+  readonly masksJsonl?: string;
+  readonly overlay?: OverlayOptions;
+  readonly codec?: VideoCodecChoice;
+  readonly maxFrames?: number;
+  /** Aborting stops decoding; every output is then finalized and the stream completes. */
+  readonly signal?: AbortSignal;
+  /** Filled in as the run goes: frames read, dropped, latency. */
+  readonly stats: StreamStats;
+  /** Frames in flight between decoder and encoder. */
+  readonly window?: number;
+  readonly liveQueueCapacity?: number;
+}
+
+/**
+ * Composes the segment pipeline. Subscribing starts it; it completes once every output is
+ * finalized. Items are emitted after they are encoded and acknowledged.
+ *
+ * @example
+ * ```ts
+ * await lastValueFrom(segmentVideo({ source, info, segmentation: withoutMasks(), target, stats }),
+ *   { defaultValue: undefined });
+ * ```
+ */
+export function segmentVideo(options: SegmentVideoOptions): Observable<SegmentedFrame> {
+  const { source, info } = options;
+  const audio: AudioSource | undefined = source.kind === "file" && !source.live && info.hasAudio
+    ? { url: source.url, codec: info.audioCodec }
+    : undefined;
+  return pulledStream(
+    (credits) =>
+      decodeVideo(source, info, {
+        credits,
+        stats: options.stats,
+        maxFrames: options.maxFrames,
+        signal: options.signal,
+        liveQueueCapacity: options.liveQueueCapacity,
+      }),
+    (frames) =>
+      frames.pipe(
+        options.segmentation,
+        options.masksDir !== undefined ? writeMaskPngs(options.masksDir) : identity,
+        options.masksJsonl !== undefined ? writeMasksJsonl(options.masksJsonl) : identity,
+        drawOverlay(options.overlay),
+        encodeVideo({
+          target: options.target,
+          width: info.width,
+          height: info.height,
+          frameRate: info.frameRate,
+          codec: options.codec,
+          audio,
+          live: source.live,
+        }),
+        recordLatency(options.stats, (item: SegmentedFrame) => item.frame),
+      ),
+    (item) => item.frame.index,
+    options.window ?? DEFAULT_WINDOW_SIZE,
+  );
+}

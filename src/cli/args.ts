@@ -1,0 +1,200 @@
+/**
+ * Command-line arguments of `deno task segment`: parsed with `node:util` `parseArgs`, validated
+ * with zod. Every wrong value becomes a {@link UsageError} whose one-line message names the flag
+ * and what is allowed.
+ * @module
+ */
+import { parseArgs, type ParseArgsConfig } from "node:util";
+import { z } from "zod";
+import {
+  type ObjectPrompt,
+  parseBoxFlag,
+  parsePointFlag,
+  PromptError,
+} from "../segment/prompts.ts";
+import {
+  type Container,
+  CONTAINER_BY_EXTENSION,
+  type OutputTarget,
+  OutputTargetError,
+  parseOutputTarget,
+} from "../video/output_target.ts";
+
+/** A mistake in how the command was invoked (exit code 2). */
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+/** How progress is shown on stderr. */
+export type ProgressMode = "tty" | "json" | "none";
+
+/** The validated options of the segment command. */
+export interface SegmentArgs {
+  readonly help: boolean;
+  readonly input: string;
+  readonly output: OutputTarget;
+  /** Prompts given as flags, in command-line order (not yet checked against the frame). */
+  readonly flagPrompts: readonly ObjectPrompt[];
+  readonly promptsFile?: string;
+  readonly masksDir?: string;
+  readonly masksJson?: string;
+  readonly maxFrames?: number;
+  readonly live: boolean;
+  readonly quiet: boolean;
+  /** Explicit `--progress`; undefined means "tty when stderr is a terminal". */
+  readonly progress?: ProgressMode;
+}
+
+const CONTAINERS = [...new Set(Object.values(CONTAINER_BY_EXTENSION))] as [
+  Container,
+  ...Container[],
+];
+
+/** The `parseArgs` option table; model flags are added here when the model lands. */
+export const SEGMENT_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  input: { type: "string", short: "i" },
+  output: { type: "string", short: "o" },
+  point: { type: "string", multiple: true },
+  "negative-point": { type: "string", multiple: true },
+  box: { type: "string", multiple: true },
+  prompts: { type: "string" },
+  "masks-dir": { type: "string" },
+  "masks-json": { type: "string" },
+  "max-frames": { type: "string" },
+  live: { type: "boolean" },
+  quiet: { type: "boolean", short: "q" },
+  progress: { type: "string" },
+  "output-format": { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+const nonEmpty = (flag: string) =>
+  z.string({ error: `${flag} is required` }).check(
+    z.refine((value) => value.trim() !== "", `${flag} must not be empty`),
+  );
+
+const rawSchema = z.object({
+  help: z.boolean().optional(),
+  input: nonEmpty("--input"),
+  output: nonEmpty("--output"),
+  point: z.array(z.string()).optional(),
+  "negative-point": z.array(z.string()).optional(),
+  box: z.array(z.string()).optional(),
+  prompts: nonEmpty("--prompts").optional(),
+  "masks-dir": nonEmpty("--masks-dir").optional(),
+  "masks-json": nonEmpty("--masks-json").optional(),
+  "max-frames": z.string().regex(
+    /^[1-9]\d*$/,
+    { error: (issue) => `--max-frames must be a positive integer (got "${issue.input}")` },
+  ).transform(Number).optional(),
+  live: z.boolean().optional(),
+  quiet: z.boolean().optional(),
+  progress: z.enum(["tty", "json", "none"], {
+    error: (issue) => `--progress must be one of tty, json, none (got "${issue.input}")`,
+  }).optional(),
+  "output-format": z.enum(CONTAINERS, {
+    error: (issue) =>
+      `--output-format must be one of ${CONTAINERS.join(", ")} (got "${issue.input}")`,
+  }).optional(),
+});
+
+/**
+ * Parses and validates `argv`. With `--help` anywhere, returns `{ help: true }` without
+ * validating the rest.
+ *
+ * @example
+ * ```ts
+ * const args = parseSegmentArgs(["--input", "in.mp4", "--output", "out.mp4", "--point", "120,80"]);
+ * args.flagPrompts[0].points[0]; // { x: 120, y: 80, positive: true }
+ * ```
+ */
+export function parseSegmentArgs(argv: readonly string[]): SegmentArgs | { readonly help: true } {
+  if (argv.includes("--help") || argv.includes("-h")) return { help: true };
+  let values: Record<string, unknown>;
+  try {
+    values = parseArgs({ args: [...argv], options: SEGMENT_OPTIONS, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(describeParseArgsError(error));
+  }
+  if (values.help) return { help: true };
+  const parsed = rawSchema.safeParse(values);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const flag = `--${String(issue.path[0])}`;
+    throw new UsageError(
+      issue.message.includes("--") ? issue.message : `${flag}: ${issue.message}`,
+    );
+  }
+  const raw = parsed.data;
+  let output: OutputTarget;
+  try {
+    output = parseOutputTarget(raw.output, raw["output-format"]);
+  } catch (error) {
+    if (error instanceof OutputTargetError) throw new UsageError(`--output: ${error.message}`);
+    throw error;
+  }
+  if (output.kind === "file" && raw.input !== "-" && sameFile(raw.input, output.path)) {
+    throw new UsageError(`--output must differ from --input (both are "${raw.input}")`);
+  }
+  let flagPrompts: ObjectPrompt[];
+  try {
+    flagPrompts = [
+      ...(raw.point ?? []).map((value) => parsePointFlag(value, true, "--point")),
+      ...(raw["negative-point"] ?? []).map((value) =>
+        parsePointFlag(value, false, "--negative-point")
+      ),
+      ...(raw.box ?? []).map((value) => parseBoxFlag(value, "--box")),
+    ];
+  } catch (error) {
+    if (error instanceof PromptError) throw new UsageError(error.message);
+    throw error;
+  }
+  return {
+    help: false,
+    input: raw.input,
+    output,
+    flagPrompts,
+    promptsFile: raw.prompts,
+    masksDir: raw["masks-dir"],
+    masksJson: raw["masks-json"],
+    maxFrames: raw["max-frames"],
+    live: raw.live ?? false,
+    quiet: raw.quiet ?? false,
+    progress: raw.progress,
+  };
+}
+
+function sameFile(a: string, b: string): boolean {
+  try {
+    return Deno.realPathSync(a) === Deno.realPathSync(b);
+  } catch {
+    return false;
+  }
+}
+
+function describeParseArgsError(error: unknown): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const option = /'(-[^']*)'/.exec(message)?.[1];
+  switch (code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option ${option ?? ""} (see --help)`.replace("  ", " ");
+    case "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL":
+      return `unexpected argument ${
+        /'([^']*)'/.exec(message)?.[1] ?? ""
+      }: every value needs its flag (see --help)`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE": {
+      const flag = /--[a-z-]+/.exec(message)?.[0] ?? option ?? "an option";
+      if (message.includes("ambiguous")) {
+        return `${flag}: a value starting with "-" must be attached, as ${flag}=VALUE`;
+      }
+      return message.includes("argument missing")
+        ? `${flag} needs a value (see --help)`
+        : message.includes("does not take an argument")
+        ? `${flag} takes no value (see --help)`
+        : `${flag}: ${message.split("\n")[0]}`;
+    }
+    default:
+      return message.split("\n")[0];
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * `deno task segment`: decode a video, segment it, draw the masks, re-encode it, export masks.
+ * Run with `--help` for the flags. Exit codes: 0 done, 1 runtime error, 2 usage error,
+ * 130 interrupted; outputs are finalized in every case.
+ * @module
+ */
+import { lastValueFrom } from "rxjs";
+import { segmentVideo } from "../../pipelines/segment_video.ts";
+import { PromptError, readPromptsFile, resolvePrompts } from "../segment/prompts.ts";
+import { parseInputSource } from "../video/input_source.ts";
+import { probeVideo } from "../video/probe.ts";
+import { formatStreamStats, StreamStats } from "../video/stream_stats.ts";
+import { parseSegmentArgs, type ProgressMode, type SegmentArgs, UsageError } from "./args.ts";
+import { reportProgress } from "./progress.ts";
+import { SEGMENT_HELP } from "./segment_help.ts";
+import { chooseSegmentation } from "./segmentation_stage.ts";
+
+/** Exit code of a run stopped by Ctrl-C (128 + SIGINT). */
+export const EXIT_INTERRUPTED = 130;
+/** Exit code of a usage error. */
+export const EXIT_USAGE = 2;
+/** Exit code of a runtime error. */
+export const EXIT_FAILURE = 1;
+
+const encoder = new TextEncoder();
+const say = (line: string) => Deno.stderr.writeSync(encoder.encode(`segment: ${line}\n`));
+
+/**
+ * Runs the segment command with `argv` and returns its exit code. Ctrl-C stops decoding; the
+ * outputs are then finalized and the code is 130 (a second Ctrl-C exits at once).
+ *
+ * @example
+ * ```ts
+ * const code = await runSegment(["--input", "in.mp4", "--output", "out.mp4"]);
+ * ```
+ */
+export async function runSegment(argv: readonly string[]): Promise<number> {
+  let parsed: SegmentArgs | { readonly help: true };
+  try {
+    parsed = parseSegmentArgs(argv);
+  } catch (error) {
+    say(oneLine(error));
+    return EXIT_USAGE;
+  }
+  if (parsed.help) {
+    await Deno.stdout.write(encoder.encode(SEGMENT_HELP));
+    return 0;
+  }
+  const args = parsed as SegmentArgs;
+  const interrupt = new AbortController();
+  const onInterrupt = () => {
+    if (interrupt.signal.aborted) Deno.exit(EXIT_INTERRUPTED);
+    interrupt.abort();
+  };
+  Deno.addSignalListener("SIGINT", onInterrupt);
+  const stats = new StreamStats();
+  try {
+    await run(args, interrupt.signal, stats);
+    if (interrupt.signal.aborted) {
+      say(`interrupted: outputs finalized after ${stats.framesOutput} frames`);
+      return EXIT_INTERRUPTED;
+    }
+    return 0;
+  } catch (error) {
+    say(`error: ${oneLine(error)}`);
+    if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
+    return isUsageError(error) ? EXIT_USAGE : EXIT_FAILURE;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInterrupt);
+  }
+}
+
+async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): Promise<void> {
+  const filePrompts = args.promptsFile ? await readPromptsFile(args.promptsFile) : [];
+  const source = parseInputSource(args.input, { live: args.live });
+  const info = await probeVideo(source);
+  if (signal.aborted) return;
+  const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
+  const choice = chooseSegmentation(prompts);
+  if (choice.notice) say(choice.notice);
+  const progress: ProgressMode = args.quiet
+    ? "none"
+    : args.progress ?? (Deno.stderr.isTerminal() ? "tty" : "none");
+  const expectedFrames = info.frameCount ??
+    (info.durationSeconds ? Math.round(info.durationSeconds * info.fps) : undefined);
+  const started = performance.now();
+  await lastValueFrom(
+    segmentVideo({
+      source,
+      info,
+      segmentation: choice.stage,
+      target: args.output,
+      masksDir: args.masksDir,
+      masksJsonl: args.masksJson,
+      maxFrames: args.maxFrames,
+      signal,
+      stats,
+    }).pipe(reportProgress({
+      mode: progress,
+      totalFrames: args.maxFrames !== undefined && expectedFrames !== undefined
+        ? Math.min(args.maxFrames, expectedFrames)
+        : args.maxFrames ?? expectedFrames,
+    })),
+    { defaultValue: undefined },
+  );
+  if (args.quiet) return;
+  const seconds = (performance.now() - started) / 1000;
+  const summary = stats.summary();
+  if (progress === "json") {
+    await Deno.stderr.write(encoder.encode(
+      JSON.stringify({ event: "stats", ...summary, seconds: Math.round(seconds * 1000) / 1000 }) +
+        "\n",
+    ));
+  } else {
+    say(
+      `${formatStreamStats(summary)}; ${seconds.toFixed(1)} s (${
+        (summary.framesOutput / Math.max(seconds, 1e-9)).toFixed(1)
+      } fps)`,
+    );
+  }
+}
+
+function isUsageError(error: unknown): boolean {
+  // Prompts given as flags are part of the command line; a prompts file is an input.
+  return error instanceof UsageError ||
+    (error instanceof PromptError && error.message.startsWith("--"));
+}
+
+function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
+}
+
+if (import.meta.main) {
+  Deno.exit(await runSegment(Deno.args));
+}

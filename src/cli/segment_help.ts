@@ -1,0 +1,76 @@
+/**
+ * The `--help` text of `deno task segment`.
+ * @module
+ */
+import { PROMPT_FLAG_SYNTAX } from "../segment/prompts.ts";
+
+/** Everything the segment command accepts, as printed by `--help`. */
+export const SEGMENT_HELP =
+  `Segment a video as a stream: decode with ffmpeg, segment each frame, draw the masks,
+re-encode with ffmpeg, and optionally export the masks per frame.
+
+Usage:
+  deno task segment --input INPUT --output OUTPUT [prompts] [outputs] [options]
+
+Input and output:
+  -i, --input INPUT        a video file; "-" for standard input (any format ffmpeg detects:
+                           nut, matroska, mpegts, y4m, ...); /dev/videoN (v4l2 capture, live);
+                           a URL (rtsp://, udp://, srt://, rtmp:// are live; http(s) is not);
+                           lavfi:GRAPH for an ffmpeg source filter (lavfi:testsrc2=duration=5)
+  -o, --output OUTPUT      a video file, container from the extension (.mp4 .m4v .mov .mkv
+                           .nut .avi .ts .mts); "-" for standard output (nut by default).
+                           Video is H.264 (libx264, or the best encoder ffmpeg has); a file
+                           input's audio is copied (re-encoded to AAC if the container needs it)
+      --output-format FMT  container: mp4, mov, matroska, nut, avi, mpegts (for "-": nut,
+                           matroska or mpegts)
+      --masks-dir DIR      one label-map PNG per frame (000000.png, ...): 0 = background,
+                           object id otherwise (16-bit when an id exceeds 255)
+      --masks-json FILE    JSON lines, one per frame: index, time, and per object its id, score,
+                           bbox and COCO RLE
+
+Prompts (coordinates in pixels of the decoded frame, after rotation; origin top left):
+      --point ${PROMPT_FLAG_SYNTAX.point}
+                           a positive point for object ID (default 1) on frame FRAME
+                           (default 0) or at SECONDS; repeatable
+      --negative-point ${PROMPT_FLAG_SYNTAX.point}
+                           a background point, same syntax; repeatable
+      --box ${PROMPT_FLAG_SYNTAX.box}
+                           a box with corners (X0,Y0) and (X1,Y1); one per object and frame;
+                           repeatable
+      --prompts FILE       a JSON prompts file:
+                           {"objects": [{"id": 1, "label": "cup", "prompts": [
+                             {"frame": 0, "points": [[x, y]], "negativePoints": [[x, y]],
+                              "box": [x0, y0, x1, y1]},
+                             {"time": 1.5, "points": [[x, y]]}]}]}
+                           each prompt has "frame" or "time" (default frame 0) and points
+                           and/or a box; a later prompt for an id corrects that object
+  Examples: --point 640,360   --point 200,150,2@30   --negative-point 10,10,2@30
+            --box 100,80,400,500,3@1.5s
+  Values starting with "-" must be attached: --point=-1,5 (they are outside the frame anyway).
+  Prompts outside the frame, or after the end of the video, are an error.
+  Without any prompt the command is a pass-through (no model is loaded): the video is decoded
+  and re-encoded, mask exports are written with no objects.
+
+Run control:
+      --max-frames N       stop after N frames
+      --live               treat the input as live (pushed): frames the pipeline cannot keep up
+                           with are dropped (oldest first) and counted; latency is reported.
+                           Devices and rtsp/udp/srt/rtmp URLs are live without this flag; use it
+                           for a live stream piped to standard input
+      --progress MODE      tty: a progress line (frames, fps, ETA); json: one JSON object per
+                           line ({"event":"progress","frames":..,"totalFrames":..,"fps":..,
+                           "etaSeconds":..}); none. Default: tty when stderr is a terminal
+  -q, --quiet              no progress and no summary (errors are still printed)
+  -h, --help               this text
+
+Exit codes: 0 done; 1 runtime error (bad input file, ffmpeg failure); 2 usage error;
+130 interrupted (Ctrl-C). Outputs are finalized (playable) however the run ends.
+
+Environment: FFMPEG_PATH, FFPROBE_PATH pick the ffmpeg/ffprobe binaries (otherwise PATH, then
+the binaries shipped in the npm packages @ffmpeg-installer/ffmpeg, @ffprobe-installer/ffprobe).
+
+Examples:
+  deno task segment --input video.mp4 --point 640,360 --output out.mp4
+  deno task segment --input video.mp4 --box 100,80,400,500 --masks-dir masks/ --masks-json m.jsonl --output out.mp4
+  ffmpeg -f v4l2 -i /dev/video0 -f nut - | deno task segment --input - --live --output - | ffplay -
+`;

@@ -1,0 +1,29 @@
+/**
+ * The segmentation stage of a pass-through run: every frame with an empty set of masks.
+ * @module
+ */
+import { map, type OperatorFunction } from "rxjs";
+import type { Frame } from "../frame.ts";
+import type { SegmentedFrame } from "../segment/mask.ts";
+
+/**
+ * Wraps each frame as a {@link SegmentedFrame} with no objects; used when no prompt and no
+ * everything pass is requested, so the pipeline runs without a model.
+ *
+ * @example
+ * ```ts
+ * decodeVideo(source, info).pipe(withoutMasks(), encodeVideo(options));
+ * ```
+ */
+export function withoutMasks(): OperatorFunction<Frame, SegmentedFrame> {
+  return map((frame) => ({
+    frame,
+    masks: {
+      frameIndex: frame.index,
+      ptsSeconds: frame.ptsSeconds,
+      width: frame.width,
+      height: frame.height,
+      objects: [],
+    },
+  }));
+}
