@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { unzipSync, zipSync } from "fflate";
 import { parseCheckpoint, readCheckpoint } from "../src/model/checkpoint/read_checkpoint.ts";
 import type { HostTensor, StateDict } from "../src/model/tensor.ts";
-import { PyDict, PyFloat, PyTuple } from "./helpers/pickle_writer.ts";
+import { pickle, PyDict, PyFloat, PyGlobal, PyReduce, PyTuple } from "./helpers/pickle_writer.ts";
 import {
   FakeStorage,
   FakeTensor,
@@ -11,6 +11,7 @@ import {
   torchSaveLegacy,
   torchSaveZip,
 } from "./helpers/torch_save.ts";
+import { writeTorchZip } from "./helpers/zip_writer.ts";
 
 function get(dict: StateDict, name: string): HostTensor {
   const found = dict.get(name);
@@ -285,4 +286,52 @@ Deno.test("empty tensors (a zero-sized dimension) are read with their shape", ()
   );
   assert.deepEqual(get(dict, "empty").shape, [0, 3]);
   assert.equal(get(dict, "empty").data.length, 0);
+});
+
+Deno.test("_rebuild_tensor_v3 over an UntypedStorage and _rebuild_from_type_v2 are read", () => {
+  const untyped = {}; // stands for a torch.UntypedStorage of 16 bytes
+  const args = (dtype: string, offset: number) =>
+    new PyTuple([
+      untyped,
+      offset,
+      new PyTuple([2]),
+      new PyTuple([1]),
+      false,
+      new PyDict([], true),
+      new PyGlobal("torch", dtype),
+    ]);
+  const v3 = new PyGlobal("torch._utils", "_rebuild_tensor_v3");
+  const data = pickle(
+    new PyDict([
+      ["as_float", new PyReduce(v3, args("float32", 2))],
+      ["as_half", new PyReduce(v3, args("float16", 1))],
+      [
+        "subclass",
+        new PyReduce(
+          new PyGlobal("torch._tensor", "_rebuild_from_type_v2"),
+          new PyTuple([v3, new PyGlobal("torch", "Tensor"), args("float32", 0), new PyDict([])]),
+        ),
+      ],
+    ]),
+    {
+      persistentId: (value) =>
+        value === untyped
+          ? new PyTuple(["storage", new PyGlobal("torch", "UntypedStorage"), "0", "cpu", 16])
+          : undefined,
+    },
+  );
+  const elements = new Uint8Array(new Float32Array([1, 2, 3, 4]).buffer);
+  const dict = parseCheckpoint(
+    writeTorchZip([
+      ["archive/data.pkl", data],
+      ["archive/data/0", elements],
+      ["archive/version", new TextEncoder().encode("3\n")],
+    ]),
+    "v3.pth",
+  );
+  assert.deepEqual(floats(get(dict, "as_float")), [3, 4]);
+  // float32 1.0 is 0x3f800000: as float16 halves at element offset 1 that is [0x3f80, 0x0000].
+  assert.deepEqual(floats(get(dict, "as_half")), [1.875, 0]);
+  assert.equal(get(dict, "as_half").stored, "float16");
+  assert.deepEqual(floats(get(dict, "subclass")), [1, 2]);
 });
