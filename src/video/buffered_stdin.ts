@@ -21,14 +21,21 @@ export interface StdinPrefix {
  * ```
  */
 export class BufferedStdin {
-  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #readable: ReadableStream<Uint8Array>;
+  #readerOrUndefined: ReadableStreamDefaultReader<Uint8Array> | undefined;
   #chunks: Uint8Array[] = [];
   #buffered = 0;
   #ended = false;
   #streamed = false;
 
   constructor(readable: ReadableStream<Uint8Array>) {
-    this.#reader = readable.getReader();
+    this.#readable = readable;
+  }
+
+  // Locked only when first read, so creating a source for "-" does not touch stdin.
+  get #reader(): ReadableStreamDefaultReader<Uint8Array> {
+    this.#readerOrUndefined ??= this.#readable.getReader();
+    return this.#readerOrUndefined;
   }
 
   /** Reads until at least `minBytes` are buffered or the stream ends. */

@@ -3,7 +3,7 @@
  * codec) to a file or standard output, optionally with the input's audio.
  * @module
  */
-import { concatMap, Observable, type OperatorFunction } from "rxjs";
+import { Observable, type OperatorFunction } from "rxjs";
 import type { SegmentedFrame } from "../segment/mask.ts";
 import { type FfmpegBinaries, ffmpegBinaries } from "./binaries.ts";
 import { chooseVideoEncoder } from "./encoders.ts";
@@ -202,25 +202,40 @@ export function encodeVideo(
         return finalizing;
       };
 
-      const subscription = source.pipe(concatMap(write)).subscribe({
-        next: (item) => subscriber.next(item),
+      // Frames are written strictly in order; an upstream error or completion waits for the
+      // frames already received, so they all reach the output before it is finalized.
+      let chain: Promise<void> = Promise.resolve();
+      let failed = false;
+      const fail = (error: unknown) => {
+        if (failed) return;
+        failed = true;
+        finalize().then(
+          () => subscriber.error(error),
+          () => subscriber.error(error),
+        );
+      };
+      const subscription = source.subscribe({
+        next: (item) => {
+          chain = chain.then(async () => {
+            if (failed) return;
+            subscriber.next(await write(item));
+          }).catch(fail);
+        },
         error: (error) => {
-          finalize().then(
-            () => subscriber.error(error),
-            () => subscriber.error(error),
-          );
+          chain = chain.then(() => fail(error));
         },
         complete: () => {
-          finalize().then(
-            () => subscriber.complete(),
-            (error) => subscriber.error(error),
-          );
+          chain = chain.then(async () => {
+            if (failed) return;
+            await finalize();
+            subscriber.complete();
+          }).catch(fail);
         },
       });
 
       return () => {
         subscription.unsubscribe();
-        finalize().catch(() => {});
+        chain.then(finalize).catch(() => {});
       };
     });
 }
