@@ -1,0 +1,78 @@
+/**
+ * How each precision's graphs are built from a checkpoint. The cache calls these; a new
+ * precision (int8: quantized graphs calibrated on real frames) is one more entry in
+ * {@link PRECISION_BUILDERS}, with its extra inputs and a record of how it was built.
+ * @module
+ */
+import { buildFloatGraphs, type GraphFiles } from "./build.ts";
+
+/** Numeric precision of a built model's graphs. */
+export type Precision = "fp32";
+
+/** What a builder gets to work with. */
+export interface BuildContext {
+  /** The validated-on-read checkpoint file. */
+  readonly checkpointPath: string;
+  /** The cache entry directory the graphs go into. */
+  readonly outDir: string;
+  /** Graphs of the precisions listed in `dependsOn`, already built and up to date. */
+  readonly dependencies: Readonly<Partial<Record<Precision, GraphFiles>>>;
+  /** Status lines for people. */
+  readonly onProgress: (line: string) => void;
+}
+
+/** A finished build. */
+export interface BuiltGraphs {
+  /** Absolute paths of the written graphs; each inside `outDir`. */
+  readonly files: GraphFiles;
+  /** Anything worth recording in the manifest about this build (e.g. calibration frames). */
+  readonly details: Readonly<Record<string, unknown>>;
+}
+
+/** Builds one precision's graphs. */
+export interface PrecisionBuilder {
+  /** Precisions whose graphs must be built first (int8 may quantize the fp32 graphs). */
+  readonly dependsOn: readonly Precision[];
+  /**
+   * Fingerprints of build inputs other than the checkpoint and `BUILDER_VERSION`
+   * (e.g. `{ calibration: "<sha256 of the frames>" }`): graphs are rebuilt when they change.
+   */
+  inputs(): Promise<Readonly<Record<string, string>>>;
+  /** Writes the graphs into `context.outDir` (atomically, file by file). */
+  build(context: BuildContext): Promise<BuiltGraphs>;
+}
+
+/**
+ * The builder of every precision, by name.
+ *
+ * @example
+ * ```ts ignore
+ * import { PRECISION_BUILDERS } from "./precision_builders.ts";
+ *
+ * const built = await PRECISION_BUILDERS.fp32.build({
+ *   checkpointPath: "tinysam_42.3.pth",
+ *   outDir: "/tmp/tinysam",
+ *   dependencies: {},
+ *   onProgress: console.error,
+ * });
+ * console.log(built.files.encoder); // "/tmp/tinysam/encoder.fp32.onnx"
+ * ```
+ */
+export const PRECISION_BUILDERS: { readonly [P in Precision]: PrecisionBuilder } = {
+  fp32: {
+    dependsOn: [],
+    inputs: () => Promise.resolve({}),
+    build: async ({ checkpointPath, outDir }) => ({
+      files: await buildFloatGraphs(checkpointPath, outDir),
+      details: {},
+    }),
+  },
+};
+
+/** Every precision, in the order listings show them. */
+export const PRECISIONS: readonly Precision[] = Object.keys(PRECISION_BUILDERS) as Precision[];
+
+/** Whether `name` is a known precision. */
+export function isPrecision(name: string): name is Precision {
+  return (PRECISIONS as readonly string[]).includes(name);
+}
