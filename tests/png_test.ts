@@ -3,6 +3,8 @@ import { deflateSync } from "node:zlib";
 import { decodePng, encodePng } from "../src/export/png.ts";
 import { crc32 } from "../src/export/crc32.ts";
 import { createPrng } from "../src/samples/prng.ts";
+import { resolveBinary } from "../src/video/binaries.ts";
+import { encodeFramePng } from "../src/export/frame_png.ts";
 
 const rng = createPrng(99);
 
@@ -89,18 +91,18 @@ Deno.test("PNG decoder rejects a damaged deflate stream even when its CRC is val
   assert.throws(() => decodePng(png), /PNG: corrupt image data/);
 });
 
-async function ffmpegAvailable(): Promise<boolean> {
+async function ffmpegPath(): Promise<string | undefined> {
   try {
-    const { success } = await new Deno.Command("ffmpeg", { args: ["-version"], stdout: "null" })
-      .output();
-    return success;
+    return (await resolveBinary("ffmpeg")).path;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
+const FFMPEG = await ffmpegPath();
+
 async function ffmpegFrame(pixFmt: string, format: "png" | "rawvideo"): Promise<Uint8Array> {
-  const { success, stdout, stderr } = await new Deno.Command("ffmpeg", {
+  const { success, stdout, stderr } = await new Deno.Command(FFMPEG!, {
     args: [
       "-v",
       "error",
@@ -129,7 +131,7 @@ async function ffmpegFrame(pixFmt: string, format: "png" | "rawvideo"): Promise<
 Deno.test({
   name:
     "PNG decoder reads what ffmpeg's PNG encoder writes (gray, gray16, rgb24, rgba, pal8, 1-bit)",
-  ignore: !(await ffmpegAvailable()),
+  ignore: FFMPEG === undefined,
   fn: async () => {
     for (
       const [pixFmt, kind] of [
@@ -164,4 +166,10 @@ Deno.test({
       }
     }
   },
+});
+
+Deno.test("a frame encodes as an RGB PNG holding its pixels", () => {
+  const data = new Uint8Array(5 * 4 * 3).map((_, i) => (i * 11) % 256);
+  const png = encodeFramePng({ index: 0, ptsSeconds: 0, width: 5, height: 4, data });
+  assert.deepEqual(decodePng(png), { kind: "rgb8", width: 5, height: 4, data });
 });
