@@ -11,6 +11,7 @@ import { ensureModel, type EnsureModelOptions } from "../src/model/model_cache.t
 import { ModelError } from "../src/model/model_error.ts";
 import { readManifest } from "../src/model/model_manifest.ts";
 import { sha256File } from "../src/model/sha256_file.ts";
+import { progressBarLine, terminalProgress } from "../src/model/terminal_progress.ts";
 import {
   closedPortUrl,
   fileResponse,
@@ -370,4 +371,57 @@ Deno.test({
       await Deno.remove(cacheDir, { recursive: true });
     }
   },
+});
+
+Deno.test("the progress bar shows percent, megabytes and MB/s, and is drawn only on a terminal", () => {
+  assert.equal(
+    progressBarLine({
+      receivedBytes: 17_200_000,
+      totalBytes: 40_706_146,
+      elapsedSeconds: 2,
+      done: false,
+    }),
+    "[##########--------------]  42%  17.2/40.7 MB  8.6 MB/s",
+  );
+  assert.equal(
+    progressBarLine({
+      receivedBytes: 3_000_000,
+      totalBytes: null,
+      elapsedSeconds: 1.5,
+      done: false,
+    }),
+    "3.0 MB  2.0 MB/s",
+  );
+  const written = (terminal: boolean) => {
+    const chunks: string[] = [];
+    const output = {
+      isTerminal: () => terminal,
+      writeSync: (bytes: Uint8Array) => {
+        chunks.push(new TextDecoder().decode(bytes));
+        return bytes.length;
+      },
+    };
+    const reporters = terminalProgress(output);
+    reporters.onProgress("downloading tinysam-42.3");
+    reporters.onDownloadProgress({
+      receivedBytes: 1e6,
+      totalBytes: 2e6,
+      elapsedSeconds: 1,
+      done: false,
+    });
+    reporters.onDownloadProgress({
+      receivedBytes: 2e6,
+      totalBytes: 2e6,
+      elapsedSeconds: 2,
+      done: true,
+    });
+    return chunks.join("");
+  };
+  assert.equal(written(false), "");
+  assert.equal(
+    written(true),
+    "downloading tinysam-42.3\n" +
+      "\r\x1b[2K  [############------------]  50%  1.0/2.0 MB  1.0 MB/s" +
+      "\r\x1b[2K  [########################] 100%  2.0/2.0 MB  1.0 MB/s\n",
+  );
 });

@@ -449,7 +449,8 @@ async function entryCheckpoint(
     );
     const leftover = await sizeOf(kept);
     if (leftover !== null) {
-      // A complete download whose build never finished (a crash, say): reuse it if it still looks right.
+      // Complete (it was renamed into place) but never recorded, as after a crash: reuse it if it
+      // still looks right. Where it came from is no longer known, so the source is the file.
       const sha256 = await sha256File(kept);
       const { min, max } = registry.expectedBytes;
       if (
@@ -460,7 +461,7 @@ async function entryCheckpoint(
           path: kept,
           sha256,
           bytes: leftover,
-          source: { kind: "url", url },
+          source: { kind: "file", path: kept },
           file: CHECKPOINT_FILE,
           downloaded: false,
         };

@@ -25,7 +25,7 @@ export function progressBarLine(progress: DownloadProgress): string {
     return `${formatMegabytes(receivedBytes)}  ${rate}`.trimEnd();
   }
   const fraction = Math.min(1, receivedBytes / totalBytes);
-  const filled = Math.round(fraction * BAR_WIDTH);
+  const filled = Math.floor(fraction * BAR_WIDTH);
   const bar = `[${"#".repeat(filled)}${"-".repeat(BAR_WIDTH - filled)}]`;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
   const megabytes = `${(receivedBytes / 1e6).toFixed(1)}/${formatMegabytes(totalBytes)}`;
