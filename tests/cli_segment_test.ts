@@ -235,6 +235,8 @@ async function startLongRun(output: string, frames: number) {
     stdin: "null",
     stdout: "null",
     stderr: "piped",
+    // Its own process group, so the test can signal the group as a terminal's Ctrl-C does.
+    detached: true,
   }).spawn();
   const lines: string[] = [];
   const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
@@ -257,10 +259,12 @@ async function startLongRun(output: string, frames: number) {
   return { child, lines, rest };
 }
 
-Deno.test("SIGINT mid-run finalizes a playable output and exits 130", async () => {
+Deno.test("Ctrl-C (SIGINT to the process group) mid-run leaves a playable output, exit 130", async () => {
   const out = `${dir}/interrupted.mp4`;
   const { child, lines, rest } = await startLongRun(out, 30);
-  child.kill("SIGINT");
+  // Like a terminal: every process of the foreground group gets SIGINT. The ffmpeg children run
+  // in groups of their own, so only the command sees it and finalizes the encoder itself.
+  Deno.kill(-child.pid, "SIGINT");
   const status = await child.status;
   await rest;
   assert.equal(status.code, 130, lines.join("\n"));

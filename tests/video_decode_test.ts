@@ -166,3 +166,18 @@ Deno.test("a decoder killed mid-stream errors with one line naming the signal", 
     },
   );
 });
+
+Deno.test("a URL input is probed and decoded by ffmpeg", async () => {
+  const bytes = await Deno.readFile(clip);
+  const server = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    () => new Response(bytes, { headers: { "content-type": "video/mp4" } }),
+  );
+  try {
+    const frames = await decodeAll(`http://127.0.0.1:${server.addr.port}/clip.mp4`);
+    assert.equal(frames.length, 12);
+    assert.deepEqual([frames[0].width, frames[0].height], [160, 96]);
+  } finally {
+    await server.shutdown();
+  }
+});
