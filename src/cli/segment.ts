@@ -132,5 +132,8 @@ function oneLine(error: unknown): string {
 }
 
 if (import.meta.main) {
+  // `deno task` runs in the repository root; relative paths mean the caller's directory.
+  const callerDirectory = Deno.env.get("INIT_CWD");
+  if (callerDirectory) Deno.chdir(callerDirectory);
   Deno.exit(await runSegment(Deno.args));
 }
