@@ -23,6 +23,7 @@ const FLAGS = {
   checkpoint: { type: "string" },
   name: { type: "string" },
   precision: { type: "string" },
+  calibration: { type: "string" },
 } as const;
 
 const optionsSchema = z.object({
@@ -34,9 +35,11 @@ const optionsSchema = z.object({
       "use letters, digits, '.', '_' and '-' (at most 64 characters, starting with a letter or digit)",
   }).optional(),
   precision: precisionOption,
+  calibration: z.string().min(1, "needs a video, an image or a directory").optional(),
 });
 
 const HELP = `Usage: deno task model:build --checkpoint FILE [--name NAME] [--precision P]
+                              [--calibration SRC]
 
 Builds ONNX graphs from a local TinySAM/MobileSAM checkpoint (a PyTorch state dict, .pth/.pt)
 into the model cache; no network needed. The file is read and validated first; graphs are
@@ -48,6 +51,9 @@ rebuilt only when the file's SHA-256 or the builder version changes.
                      official file: it is checked against the registry and copied into the
                      cache, so --model ${DEFAULT_MODEL} then works offline.
   --precision P      graphs to build: ${PRECISIONS.join(", ")} (default fp32)
+  --calibration SRC  int8 only: calibrate on frames of SRC, a video, an image or a directory
+                     of them (default: the sample clips in samples/; real footage like yours
+                     calibrates better)
   --list             show the known models and what the cache holds
   --help             show this help
 `;
@@ -74,7 +80,7 @@ export const buildCommand: ModelCommand = {
     if (!options.checkpoint) throw new ModelUsageError("--checkpoint FILE is required");
     const model = await ensureModel(
       { checkpoint: options.checkpoint, name: options.name },
-      { precision: options.precision, ...terminalProgress() },
+      { precision: options.precision, calibration: options.calibration, ...terminalProgress() },
     );
     console.log(formatReadyModel(model));
     return 0;

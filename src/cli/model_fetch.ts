@@ -21,15 +21,17 @@ const FLAGS = {
   help: { type: "boolean", short: "h" },
   list: { type: "boolean" },
   precision: { type: "string" },
+  calibration: { type: "string" },
 } as const;
 
 const optionsSchema = z.object({
   help: z.boolean().default(false),
   list: z.boolean().default(false),
   precision: precisionOption,
+  calibration: z.string().min(1, "needs a video, an image or a directory").optional(),
 });
 
-const HELP = `Usage: deno task model:fetch [NAME] [--precision P]
+const HELP = `Usage: deno task model:fetch [NAME] [--precision P] [--calibration SRC]
        deno task model:fetch --list
 
 Downloads a known checkpoint into the model cache (unless it is there already) and builds its
@@ -41,6 +43,9 @@ ${
 }
 
   --precision P  graphs to build: ${PRECISIONS.join(", ")} (default fp32)
+  --calibration SRC  int8 only: calibrate on frames of SRC, a video, an image or a directory
+                     of them (default: the sample clips in samples/; real footage like yours
+                     calibrates better)
   --list         show the known models and what the cache holds
   --help         show this help
 
@@ -73,6 +78,7 @@ export const fetchCommand: ModelCommand = {
     const name = positionals[0] ?? DEFAULT_MODEL;
     const model = await ensureModel({ model: name }, {
       precision: options.precision,
+      calibration: options.calibration,
       ...terminalProgress(),
     });
     console.log(formatReadyModel(model));

@@ -29,7 +29,12 @@ import {
   removeManifest,
   writeManifest,
 } from "./model_manifest.ts";
-import { type Precision, PRECISION_BUILDERS, PRECISIONS } from "./precision_builders.ts";
+import {
+  type Precision,
+  PRECISION_BUILDERS,
+  type PrecisionBuildOptions,
+  PRECISIONS,
+} from "./precision_builders.ts";
 import { sha256File } from "./sha256_file.ts";
 
 /** File name of a checkpoint kept inside a cache entry. */
@@ -65,6 +70,8 @@ export interface EnsureModelOptions {
   readonly onDownloadProgress?: (progress: DownloadProgress) => void;
   /** Give up a download when no byte arrives for this long (default 60 000 ms). */
   readonly downloadIdleTimeoutMs?: number;
+  /** Frames to calibrate quantized graphs on (a video, an image or a directory of them). */
+  readonly calibration?: string;
 }
 
 /** A model ready to load. */
@@ -173,7 +180,7 @@ export async function ensureModel(
   const target = await resolveTarget(source, cacheDir);
   const dir = `${cacheDir}/${target.name}`;
 
-  const ready = await currentGraphs(await readManifest(dir), target, dir, precision);
+  const ready = await currentGraphs(await readManifest(dir), target, dir, precision, options);
   if (ready) return resolved(target.name, dir, precision, ready, false, false);
 
   await Deno.mkdir(cacheDir, { recursive: true });
@@ -213,7 +220,7 @@ export async function listCachedModels(
     for (const [precision, record] of Object.entries(manifest.graphs)) {
       const builder = PRECISION_BUILDERS[precision as Precision];
       const current = builder !== undefined &&
-        (await recordIsCurrent(record, manifest.checkpoint.sha256, await builder.inputs(), dir));
+        (await recordIsCurrent(record, manifest.checkpoint.sha256, await builder.inputs({}), dir));
       graphs.push({ precision, current });
     }
     entries.push({ name: item.name, dir, manifest, graphs });
@@ -281,13 +288,14 @@ async function currentGraphs(
   target: Target,
   dir: string,
   precision: Precision,
+  buildOptions: PrecisionBuildOptions,
 ): Promise<{ files: GraphFiles; sha256: string } | null> {
   if (!manifest || manifest.model !== target.name) return null;
   const sha256 = manifest.checkpoint.sha256;
   if (target.local && target.local.sha256 !== sha256) return null;
   if (target.registry?.sha256 && target.registry.sha256 !== sha256) return null;
   const record = manifest.graphs[precision];
-  const inputs = await PRECISION_BUILDERS[precision].inputs();
+  const inputs = await PRECISION_BUILDERS[precision].inputs(buildOptions);
   if (!record || !(await recordIsCurrent(record, sha256, inputs, dir))) return null;
   return { files: absoluteFiles(dir, record.files), sha256 };
 }
@@ -300,7 +308,7 @@ async function recordIsCurrent(
 ): Promise<boolean> {
   return record.builderVersion === BUILDER_VERSION &&
     record.checkpointSha256 === checkpointSha256 &&
-    sameInputs(record.inputs, inputs) &&
+    satisfiesInputs(record.inputs, inputs) &&
     (await isFile(`${dir}/${record.files.encoder}`)) &&
     (await isFile(`${dir}/${record.files.decoder}`));
 }
@@ -315,7 +323,7 @@ async function fillEntry(
 ): Promise<ResolvedModel> {
   // Another process may have finished the work while this one waited for the lock.
   let manifest = await readManifest(dir);
-  const ready = await currentGraphs(manifest, target, dir, precision);
+  const ready = await currentGraphs(manifest, target, dir, precision, options);
   if (ready) return resolved(target.name, dir, precision, ready, false, false);
 
   await Deno.mkdir(dir, { recursive: true });
@@ -339,7 +347,7 @@ async function fillEntry(
     let built = false;
     const ensurePrecision = async (wanted: Precision): Promise<GraphFiles> => {
       const builder = PRECISION_BUILDERS[wanted];
-      const inputs = await builder.inputs();
+      const inputs = await builder.inputs(options);
       const record = state.graphs[wanted];
       if (record && (await recordIsCurrent(record, checkpoint.sha256, inputs, dir))) {
         return absoluteFiles(dir, record.files);
@@ -359,12 +367,13 @@ async function fillEntry(
         outDir: dir,
         dependencies,
         onProgress,
+        options,
       });
       const buildSeconds = Math.round(performance.now() - started) / 1000;
       state.graphs[wanted] = {
         builderVersion: BUILDER_VERSION,
         checkpointSha256: checkpoint.sha256,
-        inputs: { ...inputs },
+        inputs: { ...(result.inputs ?? inputs) },
         files: relativeFiles(dir, result.files),
         builtAt: new Date().toISOString(),
         buildSeconds,
@@ -556,12 +565,16 @@ function relativeFiles(dir: string, files: GraphFiles): GraphFiles {
   return { encoder: relative(files.encoder), decoder: relative(files.decoder) };
 }
 
-function sameInputs(
-  a: Readonly<Record<string, string>>,
-  b: Readonly<Record<string, string>>,
+/**
+ * Whether graphs built from `recorded` inputs serve a request for `requested` ones: every input
+ * the request names must match (an input the request leaves open, such as "whatever calibration
+ * the int8 graphs were built with", accepts any recorded value).
+ */
+function satisfiesInputs(
+  recorded: Readonly<Record<string, string>>,
+  requested: Readonly<Record<string, string>>,
 ): boolean {
-  const keys = Object.keys(a);
-  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+  return Object.keys(requested).every((key) => recorded[key] === requested[key]);
 }
 
 async function sizeOf(path: string): Promise<number | null> {

@@ -4,10 +4,17 @@
  * {@link PRECISION_BUILDERS}, with its extra inputs and a record of how it was built.
  * @module
  */
-import { buildFloatGraphs, type GraphFiles } from "./build.ts";
+import { buildFloatGraphs, buildInt8Graphs, type GraphFiles } from "./build.ts";
+import { calibrationFiles, calibrationFingerprint } from "./quant/calibration_frames.ts";
 
 /** Numeric precision of a built model's graphs. */
-export type Precision = "fp32";
+export type Precision = "fp32" | "int8";
+
+/** Per-request build options (from the command line). */
+export interface PrecisionBuildOptions {
+  /** Calibration frames source for quantized graphs: a video, an image or a directory. */
+  readonly calibration?: string;
+}
 
 /** What a builder gets to work with. */
 export interface BuildContext {
@@ -19,6 +26,7 @@ export interface BuildContext {
   readonly dependencies: Readonly<Partial<Record<Precision, GraphFiles>>>;
   /** Status lines for people. */
   readonly onProgress: (line: string) => void;
+  readonly options: PrecisionBuildOptions;
 }
 
 /** A finished build. */
@@ -27,6 +35,8 @@ export interface BuiltGraphs {
   readonly files: GraphFiles;
   /** Anything worth recording in the manifest about this build (e.g. calibration frames). */
   readonly details: Readonly<Record<string, unknown>>;
+  /** The inputs actually used, when they differ from the requested ones (defaults resolved). */
+  readonly inputs?: Readonly<Record<string, string>>;
 }
 
 /** Builds one precision's graphs. */
@@ -34,10 +44,11 @@ export interface PrecisionBuilder {
   /** Precisions whose graphs must be built first (int8 may quantize the fp32 graphs). */
   readonly dependsOn: readonly Precision[];
   /**
-   * Fingerprints of build inputs other than the checkpoint and `BUILDER_VERSION`
-   * (e.g. `{ calibration: "<sha256 of the frames>" }`): graphs are rebuilt when they change.
+   * Fingerprints of the build inputs a request pins down, other than the checkpoint and
+   * `BUILDER_VERSION` (e.g. `{ calibration: "<sha256 of the frames>" }`): graphs are rebuilt
+   * when a pinned input differs from the one they were built with.
    */
-  inputs(): Promise<Readonly<Record<string, string>>>;
+  inputs(options: PrecisionBuildOptions): Promise<Readonly<Record<string, string>>>;
   /** Writes the graphs into `context.outDir` (atomically, file by file). */
   build(context: BuildContext): Promise<BuiltGraphs>;
 }
@@ -66,6 +77,25 @@ export const PRECISION_BUILDERS: { readonly [P in Precision]: PrecisionBuilder }
       files: await buildFloatGraphs(checkpointPath, outDir),
       details: {},
     }),
+  },
+  int8: {
+    // The int8 model pairs a quantized encoder with the float decoder (int8 did not pay there).
+    dependsOn: ["fp32"],
+    inputs: async ({ calibration }): Promise<Record<string, string>> =>
+      calibration
+        ? { calibration: await calibrationFingerprint(await calibrationFiles(calibration)) }
+        : {},
+    build: async ({ checkpointPath, outDir, dependencies, onProgress, options }) => {
+      const built = await buildInt8Graphs(checkpointPath, outDir, dependencies.fp32!, {
+        calibration: options.calibration,
+        onProgress,
+      });
+      return {
+        files: built.files,
+        details: built.details,
+        inputs: { calibration: built.calibrationFingerprint },
+      };
+    },
   },
 };
 

@@ -65,7 +65,8 @@ interface InitializerRecord {
 interface ValueInfoRecord {
   readonly name: string;
   readonly type: ElementType;
-  readonly dims: readonly Dim[];
+  /** Omitted: the shape is left to inference. */
+  readonly dims?: readonly Dim[];
 }
 
 /** Options for a node. */
@@ -131,8 +132,11 @@ export class GraphBuilder {
     return name as Value;
   }
 
-  /** Declares `value` as a graph output under `name` (an Identity is inserted when renaming). */
-  output(value: Value, name: string, type: ElementType, dims: readonly Dim[]): void {
+  /**
+   * Declares `value` as a graph output under `name` (an Identity is inserted when renaming);
+   * without `dims` the output's shape is left to inference.
+   */
+  output(value: Value, name: string, type: ElementType, dims?: readonly Dim[]): void {
     const named = value === name ? value : this.#renamed(value, name);
     this.#outputs.push({ name: named, type, dims });
   }
@@ -281,8 +285,10 @@ function writeValueInfo(w: ProtoWriter, info: ValueInfoRecord): void {
   w.message(2, (type) =>
     type.message(1, (tensorType) => {
       tensorType.int64(1, ELEMENT_TYPES[info.type]);
+      const dims = info.dims;
+      if (!dims) return;
       tensorType.message(2, (shape) => {
-        for (const d of info.dims) {
+        for (const d of dims) {
           shape.message(1, (dim) => (typeof d === "number" ? dim.int64(1, d) : dim.string(2, d)));
         }
       });

@@ -39,6 +39,7 @@ export const DECODER_IO = {
 export function buildEncoderModel(
   dict: StateDict,
   layers: LayerEmitter = float32Layers,
+  finish?: (g: GraphBuilder) => void,
 ): Uint8Array {
   const g = new GraphBuilder("tinysam_image_encoder");
   const ctx = new ModelContext(g, new Weights(dict), layers);
@@ -50,16 +51,19 @@ export function buildEncoderModel(
     EMBEDDING_SIDE,
     EMBEDDING_SIDE,
   ]);
+  finish?.(g);
   return g.toModel({ opset: OPSET, docString: "TinySAM vit_t image encoder" });
 }
 
 /**
  * Builds the batched decoder: B prompt sets of N points against one image embedding ->
- * `low_res_masks [B, 4, 256, 256]`, `iou_predictions [B, 4]`.
+ * `low_res_masks [B, 4, 256, 256]`, `iou_predictions [B, 4]`. `layers` decides how weighted
+ * layers are emitted (float32 or quantized); `finish` may add outputs before serialization.
  */
 export function buildDecoderModel(
   dict: StateDict,
   layers: LayerEmitter = float32Layers,
+  finish?: (g: GraphBuilder) => void,
 ): Uint8Array {
   const g = new GraphBuilder("tinysam_prompt_decoder");
   const ctx = new ModelContext(g, new Weights(dict), layers);
@@ -79,5 +83,6 @@ export function buildDecoderModel(
   const { lowResMasks, iouPredictions } = promptedMaskDecoder(ctx, inputs);
   g.output(lowResMasks, io.lowResMasks, "float32", ["batch", 4, LOW_RES, LOW_RES]);
   g.output(iouPredictions, io.iouPredictions, "float32", ["batch", 4]);
+  finish?.(g);
   return g.toModel({ opset: OPSET, docString: "TinySAM prompt encoder + mask decoder, batched" });
 }
