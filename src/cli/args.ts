@@ -12,6 +12,9 @@ import {
   parsePointFlag,
   PromptError,
 } from "../segment/prompts.ts";
+import { isValidModelName } from "../model/model_cache.ts";
+import type { ModelChoice } from "../model/open_segmenter.ts";
+import { type Precision, PRECISIONS } from "../model/precision_builders.ts";
 import {
   type Container,
   CONTAINER_BY_EXTENSION,
@@ -43,7 +46,12 @@ export interface SegmentArgs {
   readonly quiet: boolean;
   /** Explicit `--progress`; undefined means "tty when stderr is a terminal". */
   readonly progress?: ProgressMode;
+  /** The model a segmenting run loads (ignored by a pass-through). */
+  readonly model: ModelChoice;
 }
+
+/** Precision used when `--precision` is not given. */
+export const DEFAULT_PRECISION: Precision = "fp32";
 
 const CONTAINERS = [...new Set(Object.values(CONTAINER_BY_EXTENSION))] as [
   Container,
@@ -66,6 +74,11 @@ export const SEGMENT_OPTIONS = {
   quiet: { type: "boolean", short: "q" },
   progress: { type: "string" },
   "output-format": { type: "string" },
+  model: { type: "string" },
+  checkpoint: { type: "string" },
+  precision: { type: "string" },
+  threads: { type: "string" },
+  calibration: { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
 
 const nonEmpty = (flag: string) =>
@@ -96,6 +109,17 @@ const rawSchema = z.object({
     error: (issue) =>
       `--output-format must be one of ${CONTAINERS.join(", ")} (got "${issue.input}")`,
   }).optional(),
+  model: z.string().refine(isValidModelName, {
+    error: (issue) => `--model must be a model name such as tinysam-42.3 (got "${issue.input}")`,
+  }).optional(),
+  checkpoint: nonEmpty("--checkpoint").optional(),
+  precision: z.enum(PRECISIONS as [Precision, ...Precision[]], {
+    error: (issue) => `--precision must be one of ${PRECISIONS.join(", ")} (got "${issue.input}")`,
+  }).optional(),
+  threads: z.string().regex(/^[1-9]\d*$/, {
+    error: (issue) => `--threads must be a positive integer (got "${issue.input}")`,
+  }).transform(Number).optional(),
+  calibration: nonEmpty("--calibration").optional(),
 });
 
 /**
@@ -126,6 +150,9 @@ export function parseSegmentArgs(argv: readonly string[]): SegmentArgs | { reado
     );
   }
   const raw = parsed.data;
+  if (raw.model !== undefined && raw.checkpoint !== undefined) {
+    throw new UsageError("--model and --checkpoint name two models; give one");
+  }
   let output: OutputTarget;
   try {
     output = parseOutputTarget(raw.output, raw["output-format"]);
@@ -161,6 +188,13 @@ export function parseSegmentArgs(argv: readonly string[]): SegmentArgs | { reado
     live: raw.live ?? false,
     quiet: raw.quiet ?? false,
     progress: raw.progress,
+    model: {
+      model: raw.model,
+      checkpoint: raw.checkpoint,
+      precision: raw.precision ?? DEFAULT_PRECISION,
+      threads: raw.threads,
+      calibration: raw.calibration,
+    },
   };
 }
 

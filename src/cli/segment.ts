@@ -76,7 +76,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   const info = await probeVideo(source);
   if (signal.aborted) return;
   const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
-  const choice = chooseSegmentation(prompts);
+  const choice = chooseSegmentation(prompts, args.model);
   if (choice.notice) say(choice.notice);
   const progress: ProgressMode = args.quiet
     ? "none"

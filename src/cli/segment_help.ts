@@ -3,6 +3,7 @@
  * @module
  */
 import { PROMPT_FLAG_SYNTAX } from "../segment/prompts.ts";
+import { DEFAULT_PRECISION } from "./args.ts";
 
 /** Everything the segment command accepts, as printed by `--help`. */
 export const SEGMENT_HELP =
@@ -50,6 +51,15 @@ Prompts (coordinates in pixels of the decoded frame, after rotation; origin top 
   Prompts outside the frame, or after the end of the video, are an error.
   Without any prompt the command is a pass-through (no model is loaded): the video is decoded
   and re-encoded, mask exports are written with no objects.
+
+Model (loaded only when there is something to segment):
+      --model NAME         a known model: tinysam-42.3 (default), tinysam-41.9, mobilesam;
+                           downloaded and built into models/cache/ on first use
+      --checkpoint FILE    a local TinySAM/MobileSAM checkpoint (.pth/.pt) instead
+      --precision P        int8 or fp32 (default ${DEFAULT_PRECISION}); int8 quantizes the image
+                           encoder, calibrated on frames of --calibration (first use only)
+      --calibration SRC    a video, an image or a directory of them (default: samples/)
+      --threads N          threads per ONNX Runtime session (default: all cores)
 
 Run control:
       --max-frames N       stop after N frames

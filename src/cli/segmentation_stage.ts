@@ -1,12 +1,15 @@
 /**
- * Picks the segmentation stage of a segment run from what was requested. Without prompts (and,
- * once the model lands, without an everything pass) the run is a pass-through needing no model.
+ * Picks the segmentation stage of a segment run from what was requested. Without prompts (and
+ * without an everything pass) the run is a pass-through that needs no model.
  * @module
  */
 import type { OperatorFunction } from "rxjs";
 import type { Frame } from "../frame.ts";
+import { type ModelChoice, openSegmenter } from "../model/open_segmenter.ts";
 import type { SegmentedFrame } from "../segment/mask.ts";
+import { decodePromptsEachFrame } from "../segment/prompt_each_frame.ts";
 import type { ObjectPrompt } from "../segment/prompts.ts";
+import { withSegmenter } from "../segment/with_segmenter.ts";
 import { withoutMasks } from "../video/without_masks.ts";
 
 /** The chosen stage and a one-line note for stderr, if any. */
@@ -15,28 +18,30 @@ export interface SegmentationChoice {
   readonly notice?: string;
 }
 
-/** A request the current build cannot serve (exit code 1). */
-export class SegmentationUnavailableError extends Error {
-  override name = "SegmentationUnavailableError";
-}
-
 /**
- * Chooses the stage for `prompts` (validated, merged).
+ * Chooses the stage for `prompts` (validated, merged); `model` is opened only if a stage needs it,
+ * when the stream starts, and closed when it ends.
  *
  * @example
  * ```ts
- * const { stage, notice } = chooseSegmentation([]);
+ * const { stage, notice } = chooseSegmentation([], { precision: "fp32" });
  * // notice: "no prompts and no everything pass: passing the video through without a model"
  * ```
  */
-export function chooseSegmentation(prompts: readonly ObjectPrompt[]): SegmentationChoice {
+export function chooseSegmentation(
+  prompts: readonly ObjectPrompt[],
+  model: ModelChoice,
+): SegmentationChoice {
   if (prompts.length === 0) {
     return {
       stage: withoutMasks(),
       notice: "no prompts and no everything pass: passing the video through without a model",
     };
   }
-  throw new SegmentationUnavailableError(
-    "prompted segmentation needs the TinySAM model, which this build does not include yet",
-  );
+  return {
+    stage: withSegmenter(
+      () => openSegmenter(model),
+      (segmenter) => decodePromptsEachFrame(segmenter, prompts),
+    ),
+  };
 }

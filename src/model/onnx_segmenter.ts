@@ -55,6 +55,9 @@ export class OnnxSegmenter implements Segmenter {
   readonly #decoder: ort.InferenceSession;
   readonly #maxBatch: number;
   readonly #pixels = new Float32Array(3 * IMAGE_SIZE * IMAGE_SIZE);
+  /** Session runs under way; sessions are released only after they settle. */
+  readonly #running = new Set<Promise<unknown>>();
+  #disposed = false;
 
   private constructor(
     encoder: ort.InferenceSession,
@@ -92,7 +95,7 @@ export class OnnxSegmenter implements Segmenter {
   /** Runs the encoder on an already preprocessed `[3, 1024, 1024]` input. */
   async embedPixels(pixels: Float32Array): Promise<Float32Array> {
     const input = new ort.Tensor("float32", pixels, [1, 3, IMAGE_SIZE, IMAGE_SIZE]);
-    const out = await this.#encoder.run({ [ENCODER_IO.input]: input });
+    const out = await this.#run(this.#encoder, { [ENCODER_IO.input]: input });
     return (out[ENCODER_IO.output].data as Float32Array).slice();
   }
 
@@ -119,7 +122,7 @@ export class OnnxSegmenter implements Segmenter {
         const chunk = indices.slice(start, start + this.#maxBatch);
         const batch = decoderBatch(chunk.map((i) => prompts[i]), frameWidth, frameHeight);
         const b = batch.batch;
-        const out = await this.#decoder.run({
+        const out = await this.#run(this.#decoder, {
           [DECODER_IO.imageEmbeddings]: embeddingTensor,
           [DECODER_IO.pointCoords]: new ort.Tensor("float32", batch.pointCoords, [
             b,
@@ -154,8 +157,23 @@ export class OnnxSegmenter implements Segmenter {
     return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight);
   }
 
-  /** Releases both sessions. */
+  #run(
+    session: ort.InferenceSession,
+    feeds: ort.InferenceSession.FeedsType,
+  ): Promise<ort.InferenceSession.ReturnType> {
+    if (this.#disposed) return Promise.reject(new Error("the segmenter has been disposed"));
+    const run = session.run(feeds);
+    this.#running.add(run);
+    const forget = () => this.#running.delete(run);
+    run.then(forget, forget);
+    return run;
+  }
+
+  /** Releases both sessions once the runs under way have finished (idempotent). */
   async dispose(): Promise<void> {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    await Promise.allSettled([...this.#running]);
     await this.#encoder.release();
     await this.#decoder.release();
   }
