@@ -1,0 +1,128 @@
+/**
+ * "Segment everything" on one image or one frame of a video: decode the frame, embed it, run an
+ * everything pass, write the masks as a JSON line (the `--masks-json` format) and an overlay PNG.
+ * @module
+ */
+import { lastValueFrom, take } from "rxjs";
+import type { Frame } from "../src/frame.ts";
+import { frameMasksToJsonLine } from "../src/export/masks_jsonl.ts";
+import { encodeFramePng } from "../src/export/frame_png.ts";
+import { renderOverlay } from "../src/render/overlay.ts";
+import type { EverythingStats } from "../src/segment/everything/everything_mask.ts";
+import { everythingFrameMasks } from "../src/segment/everything/frame_masks.ts";
+import type { EverythingOptions } from "../src/segment/everything/options.ts";
+import { everythingPass, type EverythingStrategy } from "../src/segment/everything/strategy.ts";
+import type { FrameMasks } from "../src/segment/mask.ts";
+import type { Segmenter } from "../src/segment/segmenter.ts";
+import { decodeVideo } from "../src/video/decode.ts";
+import type { InputSource } from "../src/video/input_source.ts";
+import type { VideoInfo } from "../src/video/probe.ts";
+
+/** What to segment and where the results go. */
+export interface EverythingImageOptions {
+  readonly source: InputSource;
+  readonly info: VideoInfo;
+  /** 0-based frame of a video (0 for an image). */
+  readonly frameIndex: number;
+  /** Opens the model; it is disposed before the function returns. */
+  readonly openSegmenter: () => Promise<Segmenter>;
+  readonly strategy: EverythingStrategy;
+  readonly everything?: Partial<EverythingOptions>;
+  /** Overlay PNG path. */
+  readonly overlayPng?: string;
+  /** JSON-lines path (one line: this frame). */
+  readonly masksJsonl?: string;
+}
+
+/** What an everything run on one frame did. */
+export interface EverythingImageReport {
+  readonly frameMasks: FrameMasks;
+  readonly stats: EverythingStats;
+  readonly embedSeconds: number;
+  readonly everythingSeconds: number;
+}
+
+/** The requested frame is past the end of the input. */
+export class FrameOutOfRangeError extends Error {
+  override name = "FrameOutOfRangeError";
+}
+
+/**
+ * Runs one everything pass on frame `frameIndex` and writes the requested outputs (each through
+ * a temporary file renamed into place, so a failed run leaves no partial file behind).
+ *
+ * @example
+ * ```ts
+ * const source = parseInputSource("photo.jpg");
+ * const report = await segmentEverythingInImage({
+ *   source, info: await probeVideo(source), frameIndex: 0, strategy: "hierarchical",
+ *   openSegmenter: () => openSegmenter({ precision: "int8" }), overlayPng: "everything.png",
+ * });
+ * ```
+ */
+export async function segmentEverythingInImage(
+  options: EverythingImageOptions,
+): Promise<EverythingImageReport> {
+  const frame = await readFrame(options.source, options.info, options.frameIndex);
+  const segmenter = await options.openSegmenter();
+  let report: EverythingImageReport;
+  try {
+    const started = performance.now();
+    const embedding = await segmenter.embed(frame);
+    const embedded = performance.now();
+    const result = await everythingPass(options.strategy)(
+      segmenter,
+      embedding,
+      options.everything,
+    );
+    report = {
+      frameMasks: everythingFrameMasks(frame, result.masks),
+      stats: result.stats,
+      embedSeconds: (embedded - started) / 1000,
+      everythingSeconds: (performance.now() - embedded) / 1000,
+    };
+  } finally {
+    await segmenter.dispose();
+  }
+  if (options.masksJsonl !== undefined) {
+    await writeAtomically(
+      options.masksJsonl,
+      new TextEncoder().encode(frameMasksToJsonLine(report.frameMasks) + "\n"),
+    );
+  }
+  if (options.overlayPng !== undefined) {
+    await writeAtomically(
+      options.overlayPng,
+      encodeFramePng(renderOverlay(frame, report.frameMasks, { markers: false })),
+    );
+  }
+  return report;
+}
+
+async function readFrame(source: InputSource, info: VideoInfo, index: number): Promise<Frame> {
+  // Only the latest frame is kept while decoding up to the requested one.
+  const frame = await lastValueFrom(
+    decodeVideo(source, info, { maxFrames: index + 1 }).pipe(take(index + 1)),
+    { defaultValue: undefined },
+  );
+  if (!frame || frame.index !== index) {
+    const count = frame ? frame.index + 1 : 0;
+    throw new FrameOutOfRangeError(
+      `frame ${index} is past the end of the input (it has ${count} frame${
+        count === 1 ? "" : "s"
+      })`,
+    );
+  }
+  return frame;
+}
+
+async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
+  const temporary = `${path}.${Deno.pid}.partial`;
+  try {
+    await Deno.writeFile(temporary, bytes);
+    await Deno.rename(temporary, path);
+  } catch (error) {
+    await Deno.remove(temporary).catch(() => {});
+    throw error;
+  }
+}
