@@ -16,6 +16,13 @@ import { isValidModelName } from "../model/model_cache.ts";
 import type { ModelChoice } from "../model/open_segmenter.ts";
 import { type Precision, PRECISIONS } from "../model/precision_builders.ts";
 import {
+  type DiscoveryArgs,
+  EVERYTHING_FLAG_OPTIONS,
+  EVERYTHING_FLAG_SHAPE,
+  everythingFlags,
+  type EverythingImageArgs,
+} from "./everything_args.ts";
+import {
   type Container,
   CONTAINER_BY_EXTENSION,
   type OutputTarget,
@@ -48,6 +55,18 @@ export interface SegmentArgs {
   readonly progress?: ProgressMode;
   /** The model a segmenting run loads (ignored by a pass-through). */
   readonly model: ModelChoice;
+  /** `--everything-every K`: periodic everything passes that discover objects to track. */
+  readonly discovery?: DiscoveryArgs;
+}
+
+/** The validated options of `segment --everything`: one frame in, masks and a PNG overlay out. */
+export interface EverythingImageCommandArgs {
+  readonly help: false;
+  readonly input: string;
+  readonly everythingImage: EverythingImageArgs;
+  readonly masksJson?: string;
+  readonly quiet: boolean;
+  readonly model: ModelChoice;
 }
 
 /** Precision used when `--precision` is not given. */
@@ -79,6 +98,7 @@ export const SEGMENT_OPTIONS = {
   precision: { type: "string" },
   threads: { type: "string" },
   calibration: { type: "string" },
+  ...EVERYTHING_FLAG_OPTIONS,
 } as const satisfies ParseArgsConfig["options"];
 
 const nonEmpty = (flag: string) =>
@@ -120,6 +140,7 @@ const rawSchema = z.object({
     error: (issue) => `--threads must be a positive integer (got "${issue.input}")`,
   }).transform(Number).optional(),
   calibration: nonEmpty("--calibration").optional(),
+  ...EVERYTHING_FLAG_SHAPE,
 });
 
 /**
@@ -132,7 +153,9 @@ const rawSchema = z.object({
  * args.flagPrompts[0].points[0]; // { x: 120, y: 80, positive: true }
  * ```
  */
-export function parseSegmentArgs(argv: readonly string[]): SegmentArgs | { readonly help: true } {
+export function parseSegmentArgs(
+  argv: readonly string[],
+): SegmentArgs | EverythingImageCommandArgs | { readonly help: true } {
   if (argv.includes("--help") || argv.includes("-h")) return { help: true };
   let values: Record<string, unknown>;
   try {
@@ -152,6 +175,35 @@ export function parseSegmentArgs(argv: readonly string[]): SegmentArgs | { reado
   const raw = parsed.data;
   if (raw.model !== undefined && raw.checkpoint !== undefined) {
     throw new UsageError("--model and --checkpoint name two models; give one");
+  }
+  const model: ModelChoice = {
+    model: raw.model,
+    checkpoint: raw.checkpoint,
+    precision: raw.precision ?? DEFAULT_PRECISION,
+    threads: raw.threads,
+    calibration: raw.calibration,
+  };
+  let everything: ReturnType<typeof everythingFlags>;
+  try {
+    everything = everythingFlags(raw, {
+      output: raw.output,
+      hasPrompts: raw.prompts !== undefined ||
+        [raw.point, raw["negative-point"], raw.box].some((flags) => (flags?.length ?? 0) > 0),
+      live: raw.live ?? false,
+      masksDir: raw["masks-dir"] !== undefined,
+    });
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  if (everything.image) {
+    return {
+      help: false,
+      input: raw.input,
+      everythingImage: everything.image,
+      masksJson: raw["masks-json"],
+      quiet: raw.quiet ?? false,
+      model,
+    };
   }
   let output: OutputTarget;
   try {
@@ -188,13 +240,8 @@ export function parseSegmentArgs(argv: readonly string[]): SegmentArgs | { reado
     live: raw.live ?? false,
     quiet: raw.quiet ?? false,
     progress: raw.progress,
-    model: {
-      model: raw.model,
-      checkpoint: raw.checkpoint,
-      precision: raw.precision ?? DEFAULT_PRECISION,
-      threads: raw.threads,
-      calibration: raw.calibration,
-    },
+    model,
+    ...(everything.discovery ? { discovery: everything.discovery } : {}),
   };
 }
 

@@ -10,7 +10,14 @@ import { PromptError, readPromptsFile, resolvePrompts } from "../segment/prompts
 import { parseInputSource } from "../video/input_source.ts";
 import { probeVideo } from "../video/probe.ts";
 import { formatStreamStats, StreamStats } from "../video/stream_stats.ts";
-import { parseSegmentArgs, type ProgressMode, type SegmentArgs, UsageError } from "./args.ts";
+import {
+  type EverythingImageCommandArgs,
+  parseSegmentArgs,
+  type ProgressMode,
+  type SegmentArgs,
+  UsageError,
+} from "./args.ts";
+import { runEverythingImage } from "./everything.ts";
 import { reportProgress } from "./progress.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
 import { chooseSegmentation } from "./segmentation_stage.ts";
@@ -35,7 +42,7 @@ const say = (line: string) => Deno.stderr.writeSync(encoder.encode(`segment: ${l
  * ```
  */
 export async function runSegment(argv: readonly string[]): Promise<number> {
-  let parsed: SegmentArgs | { readonly help: true };
+  let parsed: SegmentArgs | EverythingImageCommandArgs | { readonly help: true };
   try {
     parsed = parseSegmentArgs(argv);
   } catch (error) {
@@ -46,6 +53,7 @@ export async function runSegment(argv: readonly string[]): Promise<number> {
     await Deno.stdout.write(encoder.encode(SEGMENT_HELP));
     return 0;
   }
+  if ("everythingImage" in parsed) return await runEverythingImage(parsed);
   const args = parsed as SegmentArgs;
   const interrupt = new AbortController();
   const onInterrupt = () => {

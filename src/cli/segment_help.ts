@@ -52,6 +52,20 @@ Prompts (coordinates in pixels of the decoded frame, after rotation; origin top 
   Without any prompt the command is a pass-through (no model is loaded): the video is decoded
   and re-encoded, mask exports are written with no objects.
 
+Everything (no prompts needed):
+      --everything         segment everything in one frame of INPUT (an image, or a video's
+                           frame --frame N, default 0): --output is a PNG overlay (*.png),
+                           --masks-json gets one line with every mask
+      --everything-every K find all objects on frame 0 and every K frames of a video: masks
+                           matching a tracked object refresh it, masks matching a lost one bring
+                           it back under its id, the rest become new objects (up to
+                           --max-objects, default 20) that are tracked in between; with no
+                           prompts this segments and tracks everything
+      --everything-mode M  hierarchical (TinySAM: a sparse grid first, dense points only where
+                           nothing confident was found; default) or dense (SAM's full grid)
+      --points-per-side N  dense grid points per side (default 32: 1024 prompts; the sparse
+                           grid has N/4 per side)
+
 Model (loaded only when there is something to segment):
       --model NAME         a known model: tinysam-42.3 (default), tinysam-41.9, mobilesam;
                            downloaded and built into models/cache/ on first use
