@@ -1,0 +1,97 @@
+/**
+ * An object's mask on the current frame before it is accepted: the chosen decoder output
+ * upscaled (only that one) and thresholded, looking only at the pixels its low-res cells can reach.
+ * @module
+ */
+import type { BinaryMask } from "../mask.ts";
+import {
+  type DecodedPrompt,
+  type FrameEmbedding,
+  outputLogits,
+  type Segmenter,
+} from "../segmenter.ts";
+import { type LowResGrid, pixelsOfCells, positiveCells } from "./low_res_grid.ts";
+import { isEmptyWindow, maskExtent, type PixelWindow } from "./pixel_window.ts";
+
+/** Where a candidate came from. */
+export type CandidateSource = "prompt" | "propagation" | "reacquisition" | "observation";
+
+/** One object's mask on the current frame, before overlaps are resolved and losses detected. */
+export interface FrameCandidate {
+  readonly id: number;
+  readonly source: CandidateSource;
+  /** Full-frame mask; overlap resolution clears pixels in it. */
+  readonly mask: BinaryMask;
+  area: number;
+  /** Tight window of `mask`. */
+  bounds: PixelWindow;
+  readonly score: number;
+  /** The chosen output's low-res logits (a copy). */
+  readonly lowResLogits: Float32Array;
+  /** Full-frame logits of the chosen output, when computed. */
+  logits?: Float32Array;
+  /** Wins every overlap against candidates of lower priority (user prompts on their frame). */
+  readonly priority: number;
+}
+
+/**
+ * Thresholds frame-sized logits at 0 inside `window` only (the logits are assumed non-positive
+ * outside it) into a new full-frame mask.
+ */
+export function thresholdInWindow(
+  logits: Float32Array,
+  width: number,
+  height: number,
+  window: PixelWindow,
+): BinaryMask {
+  const data = new Uint8Array(width * height);
+  for (let y = window.y0; y < window.y1; y++) {
+    for (let x = window.x0, i = y * width + window.x0; x < window.x1; x++, i++) {
+      if (logits[i] > 0) data[i] = 1;
+    }
+  }
+  return { width, height, data };
+}
+
+/**
+ * The candidate of output `output` of `decoded`: upscales that output only, thresholds it where
+ * its positive low-res cells (grown by one cell, the reach of bilinear upscaling) lie.
+ *
+ * @example
+ * ```ts
+ * const candidate = candidateFromOutput(segmenter, embedding, grid, decoded, 0, 0.93, 7, "propagation");
+ * ```
+ */
+export function candidateFromOutput(
+  segmenter: Segmenter,
+  embedding: FrameEmbedding,
+  grid: LowResGrid,
+  decoded: DecodedPrompt,
+  output: number,
+  score: number,
+  id: number,
+  source: CandidateSource,
+  priority = 0,
+): FrameCandidate {
+  const { frameWidth: width, frameHeight: height } = embedding;
+  const view = outputLogits(decoded, output);
+  const cells = positiveCells(view);
+  const lowResLogits = view.slice();
+  if (isEmptyWindow(cells)) {
+    return {
+      id,
+      source,
+      mask: { width, height, data: new Uint8Array(width * height) },
+      area: 0,
+      bounds: cells,
+      score,
+      lowResLogits,
+      priority,
+    };
+  }
+  const logits = segmenter.upscaleLogits(embedding, view);
+  const window = pixelsOfCells(grid, cells, 1);
+  const mask = thresholdInWindow(logits, width, height, window);
+  const { area, bounds } = maskExtent(mask, window);
+  return { id, source, mask, area, bounds, score, lowResLogits, logits, priority };
+}

@@ -1,0 +1,541 @@
+/**
+ * The tracker's work on one frame: embed once; build every object's prompt (the user's prompts
+ * due on this frame, a propagated prompt for each tracked object, search prompts for each lost
+ * one); decode them all in one batched call; choose an output per object and upscale only that
+ * one; re-acquire lost objects whose find is plausible; resolve overlaps; detect losses; update
+ * the states; let an optional discovery step add or correct objects; emit the tracked masks.
+ * @module
+ */
+import type { Frame } from "../../frame.ts";
+import type { FrameMasks, ObjectMask, PromptMarker } from "../mask.ts";
+import type { ObjectPrompt } from "../prompts.ts";
+import {
+  type DecodedPrompt,
+  DECODER_OUTPUTS,
+  type FrameEmbedding,
+  outputLogits,
+  type PromptSet,
+  type Segmenter,
+} from "../segmenter.ts";
+import { colourHistogram, histogramSimilarity } from "./appearance.ts";
+import { candidateFromOutput, type FrameCandidate } from "./frame_candidate.ts";
+import { detectLoss, type LossOptions } from "./loss_detection.ts";
+import { cellsOfWindow, type LowResGrid, lowResGrid, positiveCellCount } from "./low_res_grid.ts";
+import type { ObjectTrack, Velocity } from "./object_state.ts";
+import {
+  chooseFreshOutput,
+  chooseTrackedOutput,
+  outputScore,
+  type TrackedOutputOptions,
+} from "./output_selection.ts";
+import { overlapArea, resolveOverlaps } from "./overlap.ts";
+import { type PixelWindow, windowFromBox, windowsIntersect, windowToXywh } from "./pixel_window.ts";
+import { PromptSchedule } from "./prompt_schedule.ts";
+import {
+  negativePoints,
+  predictedWindow,
+  promptFromMask,
+  type PromptFromMaskOptions,
+  type PromptSource,
+  shiftedMaskTest,
+} from "./prompt_from_mask.ts";
+import {
+  acceptReacquisition,
+  type ReacquisitionOptions,
+  searchBox,
+  searchPoints,
+} from "./reacquisition.ts";
+import {
+  commitCandidate,
+  type PreviousSighting,
+  startLostTrack,
+  startTrack,
+} from "./track_update.ts";
+import { TrackerState } from "./tracker_state.ts";
+
+/** What a discovery step gets on a frame it runs on. */
+export interface DiscoveryContext {
+  readonly frame: Frame;
+  /** The frame's embedding (already computed: decode against it, do not embed again). */
+  readonly embedding: FrameEmbedding;
+  readonly segmenter: Segmenter;
+  /** The objects after this frame's tracking; report finds through its methods. */
+  readonly state: TrackerState;
+}
+
+/**
+ * A step run between the tracker's decoding and its output on chosen frames, e.g. a periodic
+ * everything pass that refreshes, re-acquires and adds objects through `context.state`.
+ */
+export interface DiscoveryStep {
+  /** Whether the step runs on this frame. */
+  runsOn(frameIndex: number): boolean;
+  /** Finds objects on the frame and reports them through `context.state`. */
+  discover(context: DiscoveryContext): Promise<void> | void;
+}
+
+/** Which prompts are drawn as markers on the overlay. */
+export type TrackerMarkers = "prompts" | "all" | "none";
+
+/** Options of the tracker; every threshold has a default. */
+export interface TrackerOptions {
+  /** Frame rate, needed only when prompts are given as times and not resolved to frames. */
+  readonly fps?: number;
+  readonly prompt?: PromptFromMaskOptions;
+  readonly output?: TrackedOutputOptions;
+  readonly loss?: LossOptions;
+  readonly reacquisition?: ReacquisitionOptions;
+  /** Most objects held at once, tracked and lost (default 255). */
+  readonly maxObjects?: number;
+  /** Runs after tracking on the frames it chooses. */
+  readonly discovery?: DiscoveryStep;
+  /**
+   * Markers on the output: the user's prompts on their frames (`prompts`, default), also every
+   * prompt the tracker made (`all`), or none.
+   */
+  readonly markers?: TrackerMarkers;
+}
+
+type Entry =
+  | {
+    readonly kind: "prompt";
+    readonly id: number;
+    readonly prompt: PromptSet;
+    readonly user: ObjectPrompt;
+  }
+  | {
+    readonly kind: "propagation";
+    readonly id: number;
+    readonly prompt: PromptSet;
+    readonly predictedBox: readonly [number, number, number, number];
+    readonly velocity: Velocity;
+  }
+  | {
+    readonly kind: "search";
+    readonly id: number;
+    readonly prompt: PromptSet;
+    readonly searchBox: readonly [number, number, number, number];
+  };
+
+type Sighting = PreviousSighting & { velocity: Velocity; known: boolean };
+
+/**
+ * Follows prompted objects from frame to frame on a {@link Segmenter}. Feed it every frame in
+ * order with {@link step}; `trackObjects` wraps it as an RxJS operator.
+ *
+ * @example
+ * ```ts
+ * const tracker = new ObjectTracker(segmenter, prompts);
+ * for (const frame of frames) {
+ *   const masks = await tracker.step(frame);
+ *   console.log(masks.objects.map((o) => o.id));
+ * }
+ * ```
+ */
+export class ObjectTracker {
+  /** The objects; readable at any time, changeable by a discovery step. */
+  readonly state: TrackerState;
+  readonly #segmenter: Segmenter;
+  readonly #schedule: PromptSchedule;
+  readonly #options: TrackerOptions;
+  #previousFrameIndex = -1;
+
+  constructor(
+    segmenter: Segmenter,
+    prompts: readonly ObjectPrompt[],
+    options: TrackerOptions = {},
+  ) {
+    this.#segmenter = segmenter;
+    this.#schedule = new PromptSchedule(prompts, options.fps);
+    this.#options = options;
+    this.state = new TrackerState(this.#schedule.ids(), options.maxObjects);
+  }
+
+  /** Tracks the objects on the next frame (frames must come in increasing index order). */
+  async step(frame: Frame): Promise<FrameMasks> {
+    const { index, width, height } = frame;
+    if (index <= this.#previousFrameIndex) {
+      throw new Error(`frame ${index} arrived after frame ${this.#previousFrameIndex}`);
+    }
+    const state = this.state;
+    state.beginFrame(index);
+    const due = this.#schedule.take(index);
+    const entries = this.#entries(frame, due);
+    const discover = this.#options.discovery?.runsOn(index) ?? false;
+    const markers = this.#markers(entries);
+    if (entries.length === 0 && !discover) {
+      this.#previousFrameIndex = index;
+      return frameMasks(frame, [], markers);
+    }
+
+    const segmenter = this.#segmenter;
+    const embedding = await segmenter.embed(frame);
+    const decoded = entries.length > 0
+      ? await segmenter.decode(embedding, entries.map((e) => e.prompt))
+      : [];
+    const grid = lowResGrid(width, height);
+    const candidates = new Map<number, FrameCandidate>();
+    const predicted = new Map<number, readonly [number, number, number, number]>();
+    const searches = new Map<
+      number,
+      { entry: Entry & { kind: "search" }; decoded: DecodedPrompt }[]
+    >();
+    entries.forEach((entry, k) => {
+      if (entry.kind === "prompt") {
+        const choice = chooseFreshOutput(entry.prompt, decoded[k]);
+        candidates.set(
+          entry.id,
+          candidateFromOutput(
+            segmenter,
+            embedding,
+            grid,
+            decoded[k],
+            choice.output,
+            choice.score,
+            entry.id,
+            "prompt",
+            1,
+          ),
+        );
+      } else if (entry.kind === "propagation") {
+        const track = state.track(entry.id)!;
+        const cells = cellsOfWindow(grid, windowFromBox(entry.prompt.box!, width, height), 2);
+        const choice = chooseTrackedOutput(
+          decoded[k],
+          track.lowResLogits,
+          entry.velocity,
+          grid,
+          cells,
+          this.#options.output,
+        );
+        candidates.set(
+          entry.id,
+          candidateFromOutput(
+            segmenter,
+            embedding,
+            grid,
+            decoded[k],
+            choice.output,
+            choice.score,
+            entry.id,
+            "propagation",
+          ),
+        );
+        predicted.set(entry.id, entry.predictedBox);
+      } else {
+        const list = searches.get(entry.id) ?? [];
+        list.push({ entry, decoded: decoded[k] });
+        searches.set(entry.id, list);
+      }
+    });
+    for (const [id, found] of searches) {
+      const candidate = this.#bestFind(state.track(id)!, found, candidates, embedding, frame, grid);
+      if (candidate) candidates.set(id, candidate);
+    }
+    resolveOverlaps([...candidates.values()]);
+
+    const sightings = new Map<number, Sighting>();
+    for (const t of state.tracks()) {
+      if (t.status === "tracked" && t.lastSeenFrame === this.#previousFrameIndex) {
+        sightings.set(t.id, {
+          frameIndex: t.lastSeenFrame,
+          bounds: t.bounds,
+          velocity: t.velocity,
+          known: t.velocityKnown,
+        });
+      }
+    }
+    const dueById = new Map(due.map((p) => [p.objectId, p]));
+    const minAreaPx = this.#options.loss?.minAreaPx ?? 16;
+    for (const [id, candidate] of [...candidates]) {
+      const user = dueById.get(id);
+      if (user) {
+        const label = user.label ?? state.track(id)?.label;
+        if (candidate.area === 0) {
+          state.setTrack(
+            startLostTrack(id, label, candidate, promptWindow(user, width, height), index),
+          );
+          candidates.delete(id);
+        } else {
+          state.setTrack(startTrack(id, label, candidate, frame));
+        }
+        continue;
+      }
+      const track = state.track(id)!;
+      if (candidate.source === "propagation") {
+        const reason = detectLoss({
+          area: candidate.area,
+          bounds: candidate.bounds,
+          score: candidate.score,
+          appearance: candidate.area > 0
+            ? histogramSimilarity(
+              colourHistogram(frame, candidate.mask, candidate.bounds),
+              track.appearance,
+            )
+            : 1,
+          predictedBox: predicted.get(id)!,
+          previousArea: track.area,
+          referenceArea: track.referenceArea,
+          frameWidth: width,
+          frameHeight: height,
+        }, this.#options.loss);
+        if (reason) {
+          state.lose(id, reason);
+          candidates.delete(id);
+          continue;
+        }
+      } else if (candidate.area < minAreaPx) {
+        candidates.delete(id);
+        continue;
+      }
+      commitCandidate(track, candidate, frame, sightings.get(id), neighbourBounds(candidates, id));
+    }
+
+    if (discover) await this.#discover(frame, embedding, sightings, candidates);
+    this.#previousFrameIndex = index;
+    const objects: ObjectMask[] = [];
+    for (const t of [...state.tracks()].sort((a, b) => a.id - b.id)) {
+      if (t.status !== "tracked" || t.lastSeenFrame !== index) continue;
+      objects.push({
+        id: t.id,
+        mask: t.mask,
+        score: t.score,
+        bbox: windowToXywh(t.bounds),
+        ...(t.label !== undefined ? { label: t.label } : {}),
+      });
+    }
+    return frameMasks(frame, objects, markers);
+  }
+
+  /** The prompt sets of this frame, in decode order. */
+  #entries(frame: Frame, due: readonly ObjectPrompt[]): Entry[] {
+    const { index, width, height } = frame;
+    const dueIds = new Set(due.map((p) => p.objectId));
+    const entries: Entry[] = due.map((user) => ({
+      kind: "prompt",
+      id: user.objectId,
+      prompt: { points: user.points, ...(user.box ? { box: user.box } : {}) },
+      user,
+    }));
+    const tracks = [...this.state.tracks()].sort((a, b) => a.id - b.id);
+    const sources = new Map<number, PromptSource>();
+    for (const t of tracks) {
+      if (t.status !== "tracked" || dueIds.has(t.id)) continue;
+      const gap = Math.max(1, index - t.lastSeenFrame);
+      sources.set(t.id, {
+        mask: t.mask,
+        bounds: t.bounds,
+        lowResLogits: t.lowResLogits,
+        velocity: { x: t.velocity.x * gap, y: t.velocity.y * gap },
+      });
+    }
+    for (const [id, source] of sources) {
+      const neighbours = [...sources].filter(([other]) => other !== id).map(([, s]) => s);
+      const built = promptFromMask(source, neighbours, width, height, this.#options.prompt);
+      entries.push({
+        kind: "propagation",
+        id,
+        prompt: built.prompt,
+        predictedBox: built.predictedBox,
+        velocity: source.velocity,
+      });
+    }
+    const reacquisition = this.#options.reacquisition ?? {};
+    const forFrames = reacquisition.forFrames ?? 150;
+    const lost = tracks.filter((t) =>
+      t.status === "lost" && !dueIds.has(t.id) && index - t.lostSince < forFrames
+    );
+    if (lost.length === 0) return entries;
+    const trackedSources = [...sources.values()];
+    const predictedWindows = trackedSources.map((s) => ({
+      window: predictedWindow(s.bounds, s.velocity, width, height),
+      inside: shiftedMaskTest(s.mask, s.velocity.x, s.velocity.y),
+    }));
+    const insideTracked = (x: number, y: number) =>
+      predictedWindows.some(({ window, inside }) =>
+        x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y)
+      );
+    const maxNegatives = this.#options.prompt?.maxNegatives ?? 2;
+    const minNegativeArea = this.#options.prompt?.minNegativeArea ?? 12;
+    for (const t of lost) {
+      const box = searchBox(t, index, width, height, reacquisition);
+      const boxWindow = windowFromBox(box, width, height);
+      const nearby = trackedSources.filter((s) =>
+        windowsIntersect(predictedWindow(s.bounds, s.velocity, width, height), boxWindow)
+      );
+      const negatives = negativePoints(
+        box,
+        () => false,
+        nearby,
+        width,
+        height,
+        maxNegatives,
+        minNegativeArea,
+      );
+      for (const point of searchPoints(box, index, insideTracked, reacquisition)) {
+        entries.push({
+          kind: "search",
+          id: t.id,
+          prompt: { points: [{ ...point, positive: true }, ...negatives], box },
+          searchBox: box,
+        });
+      }
+    }
+    return entries;
+  }
+
+  /** The most confident plausible find among a lost object's search results, if any. */
+  #bestFind(
+    track: ObjectTrack,
+    found: readonly { entry: Entry & { kind: "search" }; decoded: DecodedPrompt }[],
+    others: ReadonlyMap<number, FrameCandidate>,
+    embedding: FrameEmbedding,
+    frame: Frame,
+    grid: LowResGrid,
+  ): FrameCandidate | undefined {
+    const options = this.#options.reacquisition ?? {};
+    const minScore = options.minScore ?? 0.75;
+    const reference = track.referenceArea;
+    const cellArea = grid.cellWidth * grid.cellHeight;
+    const ranked: {
+      decoded: DecodedPrompt;
+      output: number;
+      score: number;
+      box: Entry["prompt"]["box"];
+      cells: number;
+    }[] = [];
+    for (const { entry, decoded } of found) {
+      let output = 0;
+      for (let o = 1; o < DECODER_OUTPUTS; o++) {
+        if (outputScore(decoded, o) > outputScore(decoded, output)) output = o;
+      }
+      const score = outputScore(decoded, output);
+      if (score < minScore) continue;
+      const cells = positiveCellCount(
+        outputLogits(decoded, output),
+        cellsOfWindow(grid, windowFromBox(entry.searchBox, frame.width, frame.height), 1),
+      );
+      const estimate = cells * cellArea;
+      if (cells === 0) continue;
+      if (
+        reference > 0 &&
+        (estimate < 0.5 * (options.minAreaShare ?? 0.1) * reference ||
+          estimate > 1.5 * (options.maxAreaShare ?? 2) * reference)
+      ) continue;
+      if (ranked.some((r) => r.cells === cells && Math.abs(r.score - score) < 1e-6)) continue;
+      ranked.push({ decoded, output, score, box: entry.searchBox, cells });
+    }
+    ranked.sort((a, b) => b.score - a.score);
+    for (const option of ranked.slice(0, 2)) {
+      const candidate = candidateFromOutput(
+        this.#segmenter,
+        embedding,
+        grid,
+        option.decoded,
+        option.output,
+        option.score,
+        track.id,
+        "reacquisition",
+      );
+      if (candidate.area === 0) continue;
+      let shared = 0;
+      for (const other of others.values()) shared += overlapArea(candidate, other);
+      const accepted = acceptReacquisition({
+        area: candidate.area,
+        bounds: candidate.bounds,
+        score: candidate.score,
+        appearance: histogramSimilarity(
+          colourHistogram(frame, candidate.mask, candidate.bounds),
+          track.appearance,
+        ),
+        overlapShare: shared / candidate.area,
+        referenceArea: reference,
+        searchBox: option.box!,
+        frameWidth: frame.width,
+        frameHeight: frame.height,
+      }, options);
+      if (accepted) return candidate;
+    }
+    return undefined;
+  }
+
+  async #discover(
+    frame: Frame,
+    embedding: FrameEmbedding,
+    sightings: ReadonlyMap<number, Sighting>,
+    candidates: Map<number, FrameCandidate>,
+  ): Promise<void> {
+    const state = this.state;
+    state.beginUpdates(frame, sightings);
+    let updated: Map<number, FrameCandidate>;
+    try {
+      await this.#options.discovery!.discover({
+        frame,
+        embedding,
+        segmenter: this.#segmenter,
+        state,
+      });
+    } finally {
+      updated = state.endUpdates();
+    }
+    if (updated.size === 0) return;
+    for (const [id, candidate] of updated) candidates.set(id, candidate);
+    const current = [...candidates.values()].filter((c) => state.track(c.id)?.status === "tracked");
+    resolveOverlaps(current, (c, i) => {
+      c.logits ??= this.#segmenter.upscaleLogits(embedding, c.lowResLogits);
+      return c.logits[i];
+    });
+    for (const c of current) {
+      const track = state.track(c.id)!;
+      if (track.mask !== c.mask) continue;
+      track.area = c.area;
+      track.bounds = c.bounds;
+      if (c.area === 0) state.lose(c.id, "overlapped");
+    }
+  }
+
+  #markers(entries: readonly Entry[]): PromptMarker[] {
+    const mode = this.#options.markers ?? "prompts";
+    if (mode === "none") return [];
+    return entries
+      .filter((e) => mode === "all" || e.kind === "prompt")
+      .map((e) => ({
+        objectId: e.id,
+        points: e.prompt.points,
+        ...(e.prompt.box ? { box: e.prompt.box } : {}),
+      }));
+  }
+}
+
+function neighbourBounds(
+  candidates: ReadonlyMap<number, FrameCandidate>,
+  id: number,
+): PixelWindow[] {
+  const bounds: PixelWindow[] = [];
+  for (const c of candidates.values()) if (c.id !== id && c.area > 0) bounds.push(c.bounds);
+  return bounds;
+}
+
+/** Where a prompt points: its box, or a window around its positive points. */
+function promptWindow(prompt: ObjectPrompt, width: number, height: number): PixelWindow {
+  if (prompt.box) return windowFromBox(prompt.box, width, height);
+  const positives = prompt.points.filter((p) => p.positive);
+  const points = positives.length > 0 ? positives : prompt.points;
+  const xs = points.map((p) => p.x), ys = points.map((p) => p.y);
+  return windowFromBox(
+    [Math.min(...xs) - 16, Math.min(...ys) - 16, Math.max(...xs) + 17, Math.max(...ys) + 17],
+    width,
+    height,
+  );
+}
+
+function frameMasks(frame: Frame, objects: ObjectMask[], markers: PromptMarker[]): FrameMasks {
+  return {
+    frameIndex: frame.index,
+    ptsSeconds: frame.ptsSeconds,
+    width: frame.width,
+    height: frame.height,
+    objects,
+    ...(markers.length > 0 ? { markers } : {}),
+  };
+}

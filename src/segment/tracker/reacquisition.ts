@@ -1,0 +1,154 @@
+/**
+ * Finding a lost object again by re-prompting around where it should be: a search box around its
+ * last reliable box, moved by its velocity and widened the longer it stays lost, sampled with a
+ * grid of positive points (shifted on every frame, so successive frames probe different spots).
+ * A result is accepted only if it is confident and plausible: similar size and colours, not
+ * another object, not cut off by the search box.
+ * @module
+ */
+import type { BoxXyxy } from "../mask.ts";
+import { predictBox } from "./motion.ts";
+import type { ObjectTrack } from "./object_state.ts";
+import { clipBox, growBox, type PixelWindow, windowFromBox } from "./pixel_window.ts";
+
+/** How lost objects are searched for and when a find is accepted. */
+export interface ReacquisitionOptions {
+  /** Stop re-prompting an object lost for this many frames (its state is kept; default 150). */
+  readonly forFrames?: number;
+  /** Grid points per side of the search box (default 4). */
+  readonly gridSide?: number;
+  /** Most prompts per lost object per frame (default 12). */
+  readonly maxPrompts?: number;
+  /** Search margin as a share of the object's size (default 0.3). */
+  readonly marginShare?: number;
+  /** Extra search margin per frame lost, in pixels (default 2). */
+  readonly growthPx?: number;
+  /** The motion estimate is extrapolated for at most this many frames (default 30). */
+  readonly maxTravelFrames?: number;
+  /** Lowest predicted IoU of an accepted find (default 0.75). */
+  readonly minScore?: number;
+  /** Accepted area range as shares of the reference area (defaults 0.1 and 2). */
+  readonly minAreaShare?: number;
+  readonly maxAreaShare?: number;
+  /** Lowest colour similarity to the object's appearance (default 0.5). */
+  readonly minAppearance?: number;
+  /** Largest share of the find already covered by other objects (default 0.2). */
+  readonly maxOverlapShare?: number;
+}
+
+/** The part of an object's state the search box is derived from. */
+export type SearchSource = Pick<
+  ObjectTrack,
+  "referenceBounds" | "referenceFrame" | "velocity" | "lostSince"
+>;
+
+/**
+ * Where to look for a lost object on frame `frameIndex`, clipped to the frame; the box keeps at
+ * least half the object's size inside the frame even when the motion estimate points outside.
+ *
+ * @example
+ * ```ts
+ * const box = searchBox(track, frame.index, frame.width, frame.height);
+ * ```
+ */
+export function searchBox(
+  source: SearchSource,
+  frameIndex: number,
+  width: number,
+  height: number,
+  options: ReacquisitionOptions = {},
+): BoxXyxy {
+  const { referenceBounds: b } = source;
+  const w = b.x1 - b.x0, h = b.y1 - b.y0;
+  const travel = Math.min(frameIndex - source.referenceFrame, options.maxTravelFrames ?? 30);
+  let [x0, y0, x1, y1] = predictBox([b.x0, b.y0, b.x1, b.y1], source.velocity, Math.max(0, travel));
+  // Keep at least half the object inside the frame on each axis.
+  const dx = Math.max(0, -(x0 + w / 2)) - Math.max(0, x1 - w / 2 - width);
+  const dy = Math.max(0, -(y0 + h / 2)) - Math.max(0, y1 - h / 2 - height);
+  [x0, y0, x1, y1] = [x0 + dx, y0 + dy, x1 + dx, y1 + dy];
+  const lostFor = Math.max(0, frameIndex - source.lostSince);
+  const share = options.marginShare ?? 0.3, growth = (options.growthPx ?? 2) * lostFor;
+  const mx = Math.min(share * w + growth, 2 * w + 8), my = Math.min(share * h + growth, 2 * h + 8);
+  return clipBox(growBox([x0, y0, x1, y1], mx, my), width, height);
+}
+
+/**
+ * Positive points for the search: a `gridSide x gridSide` grid over the box whose phase moves on
+ * every frame, without points where `excluded` holds (inside other objects), nearest to the box
+ * centre first, at most `maxPrompts`.
+ *
+ * @example
+ * ```ts
+ * const points = searchPoints(box, frame.index, (x, y) => false);
+ * ```
+ */
+export function searchPoints(
+  box: BoxXyxy,
+  frameIndex: number,
+  excluded: (x: number, y: number) => boolean,
+  options: ReacquisitionOptions = {},
+): { x: number; y: number }[] {
+  const side = options.gridSide ?? 4;
+  const [x0, y0, x1, y1] = box;
+  if (!(x1 > x0 && y1 > y0)) return [];
+  // Golden-ratio steps spread the phases of successive frames evenly.
+  const phaseX = (frameIndex * 0.618034) % 1, phaseY = (frameIndex * 0.381966 + 0.5) % 1;
+  const stepX = (x1 - x0) / side, stepY = (y1 - y0) / side;
+  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
+  const points: { x: number; y: number; d: number }[] = [];
+  for (let j = 0; j < side; j++) {
+    for (let i = 0; i < side; i++) {
+      const x = Math.min(x1 - 1, Math.floor(x0 + (i + phaseX) * stepX));
+      const y = Math.min(y1 - 1, Math.floor(y0 + (j + phaseY) * stepY));
+      if (excluded(x, y)) continue;
+      points.push({ x, y, d: (x - cx) ** 2 + (y - cy) ** 2 });
+    }
+  }
+  return points.sort((a, b) => a.d - b.d).slice(0, options.maxPrompts ?? 12)
+    .map(({ x, y }) => ({ x, y }));
+}
+
+/** What an acceptance decision looks at. */
+export interface ReacquisitionEvidence {
+  readonly area: number;
+  readonly bounds: PixelWindow;
+  readonly score: number;
+  /** Colour similarity to the object's appearance (1 when unknown). */
+  readonly appearance: number;
+  /** Share of the find's pixels other objects already hold on this frame. */
+  readonly overlapShare: number;
+  /** The object's reference area (0 when unknown). */
+  readonly referenceArea: number;
+  /** The search box the prompt used. */
+  readonly searchBox: BoxXyxy;
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+}
+
+/**
+ * Whether a find is the lost object: confident, of plausible size, alike in colour, not another
+ * object, and not running into the search box's sides (which would mean it continues beyond them:
+ * background, or something larger).
+ *
+ * @example
+ * ```ts
+ * if (acceptReacquisition(evidence)) track.status = "tracked";
+ * ```
+ */
+export function acceptReacquisition(
+  e: ReacquisitionEvidence,
+  options: ReacquisitionOptions = {},
+): boolean {
+  if (e.area === 0 || e.score < (options.minScore ?? 0.75)) return false;
+  if (e.referenceArea > 0) {
+    const share = e.area / e.referenceArea;
+    if (share < (options.minAreaShare ?? 0.1) || share > (options.maxAreaShare ?? 2)) return false;
+  }
+  if (e.appearance < (options.minAppearance ?? 0.5)) return false;
+  if (e.overlapShare > (options.maxOverlapShare ?? 0.2)) return false;
+  const s = windowFromBox(e.searchBox, e.frameWidth, e.frameHeight);
+  const { x0, y0, x1, y1 } = e.bounds;
+  const runsInto = (x0 <= s.x0 + 1 && s.x0 > 0) || (y0 <= s.y0 + 1 && s.y0 > 0) ||
+    (x1 >= s.x1 - 1 && s.x1 < e.frameWidth) || (y1 >= s.y1 - 1 && s.y1 < e.frameHeight);
+  return !runsInto;
+}

@@ -1,0 +1,53 @@
+/**
+ * The tracking stage: frames in, frames with their tracked objects' masks out.
+ * @module
+ */
+import { concatMap, defer, type OperatorFunction } from "rxjs";
+import type { Frame } from "../../frame.ts";
+import type { SegmentedFrame } from "../mask.ts";
+import type { ObjectPrompt } from "../prompts.ts";
+import type { Segmenter } from "../segmenter.ts";
+import { ObjectTracker, type TrackerOptions } from "./object_tracker.ts";
+import type { TrackerState } from "./tracker_state.ts";
+
+/** Options of {@link trackObjects}. */
+export interface TrackObjectsOptions extends TrackerOptions {
+  /** Called with each subscription's tracker state when the subscription starts (for inspection). */
+  readonly onState?: (state: TrackerState) => void;
+}
+
+/**
+ * Follows the prompted objects through the stream: one output per input frame, in order, each with
+ * the masks of the objects tracked on that frame (ids from the prompts). Per frame the segmenter
+ * embeds once and decodes every object's prompt in one batched call. Prompts apply on their frame;
+ * a prompt for an object that already exists is a correction and replaces its state. Lost objects
+ * are not drawn; they are searched for around their predicted position and keep their id when
+ * found. Each subscription tracks afresh; the segmenter is used, not opened or disposed (wrap the
+ * stage in `withSegmenter` for that).
+ *
+ * @example
+ * ```ts
+ * const prompts = resolvePrompts(await readPromptsFile("prompts.json"), info);
+ * decodeVideo(source, info).pipe(
+ *   trackObjects(segmenter, prompts),
+ *   writeMaskPngs("out/masks"),
+ * ).subscribe();
+ * ```
+ */
+export function trackObjects(
+  segmenter: Segmenter,
+  prompts: readonly ObjectPrompt[],
+  options: TrackObjectsOptions = {},
+): OperatorFunction<Frame, SegmentedFrame> {
+  return (frames) =>
+    defer(() => {
+      const tracker = new ObjectTracker(segmenter, prompts, options);
+      options.onState?.(tracker.state);
+      return frames.pipe(
+        concatMap(async (frame): Promise<SegmentedFrame> => ({
+          frame,
+          masks: await tracker.step(frame),
+        })),
+      );
+    });
+}
