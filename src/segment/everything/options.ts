@@ -39,9 +39,9 @@ export interface EverythingOptions {
   readonly highConfidenceLogit: number;
   /**
    * The region the grid covers, `[x0, y0, x1, y1]` in frame pixels (default: the whole frame).
-   * Masks whose box lies within `cropEdgeTolerance` of an edge of this region that is not also
-   * a frame edge are dropped, as SAM drops masks cut by a crop's edge; on the whole frame
-   * nothing is dropped.
+   * Masks are cut to it (as if the model saw only the crop) and those whose box lies within
+   * `cropEdgeTolerance` of an edge of this region that is not also a frame edge are dropped, as
+   * SAM drops masks cut by a crop's edge; on the whole frame nothing is dropped.
    */
   readonly cropBox?: BoxXyxy;
   /** Pixel tolerance of the crop-edge test (SAM's `atol`, 20). */

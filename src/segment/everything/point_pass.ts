@@ -48,7 +48,9 @@ export interface PointPassResult {
  * `Segmenter.decode` call, and keeps each multimask output (1..3) whose predicted IoU is above
  * `predIouThreshold`, whose stability score is at least `stabilityScoreThreshold` (each filter
  * off when its threshold is <= 0, as in SAM), that is not empty and that is not cut by the crop
- * edge (`options.cropBox`).
+ * edge (`options.cropBox`). With a crop box, logits outside it are cleared before anything is
+ * measured, as if the model had seen only the crop (SAM decodes each crop on its own), so an
+ * object crossing the crop's edge is cut there and dropped.
  *
  * @example
  * ```ts
@@ -67,6 +69,7 @@ export async function decodePointPrompts(
   const { frameWidth: width, frameHeight: height } = embedding;
   const frameBox: BoxXyxy = [0, 0, width, height];
   const cropBox = options.cropBox ?? frameBox;
+  const cropped = cropBox.some((v, k) => v !== frameBox[k]);
   const probeHits = probe ? new Uint8Array(probe.points.length) : undefined;
   const probePixels = probe?.points.map((p) => pixelIndexOf(p, width, height));
   const masks: EverythingMask[] = [];
@@ -87,6 +90,7 @@ export async function decodePointPrompts(
         const lowResLogits = outputLogits(decoded[k], output);
         const logits = segmenter.upscaleLogits(embedding, lowResLogits);
         upscaled++;
+        if (cropped) clipToBox(logits, width, height, cropBox);
         const stability = stabilityScore(
           logits,
           options.maskThreshold,
@@ -131,4 +135,19 @@ export async function decodePointPrompts(
     candidates,
     upscaled,
   };
+}
+
+/** Sets the logits outside `box` (frame pixels, rounded outwards) to -Infinity. */
+function clipToBox(logits: Float32Array, width: number, height: number, box: BoxXyxy): void {
+  const x0 = Math.max(0, Math.floor(box[0])), x1 = Math.min(width, Math.ceil(box[2]));
+  const y0 = Math.max(0, Math.floor(box[1])), y1 = Math.min(height, Math.ceil(box[3]));
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    if (y < y0 || y >= y1) {
+      logits.fill(-Infinity, row, row + width);
+      continue;
+    }
+    logits.fill(-Infinity, row, row + x0);
+    logits.fill(-Infinity, row + x1, row + width);
+  }
 }
