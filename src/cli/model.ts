@@ -5,6 +5,7 @@
  * @module
  */
 import { buildCommand } from "./model_build.ts";
+import { evalQuantCommand } from "./model_eval_quant.ts";
 import {
   EXIT_USAGE,
   type ModelCommand,
@@ -19,6 +20,7 @@ import { printModelList } from "./model_list.ts";
 export const MODEL_COMMANDS: Readonly<Record<string, ModelCommand>> = {
   fetch: fetchCommand,
   build: buildCommand,
+  "eval-quant": evalQuantCommand,
 };
 
 function overview(): string {

@@ -89,6 +89,9 @@ export class TensorStatistics {
   channels = 0;
   /** Sum over all elements seen of x^2, per channel. */
   channelPower: Float64Array = new Float64Array(0);
+  /** Per-channel extremes over everything seen. */
+  channelMin: Float32Array = new Float32Array(0);
+  channelMax: Float32Array = new Float32Array(0);
   rowsSeen = 0;
   readonly #sampledRows: Float32Array[] = [];
 
@@ -100,6 +103,8 @@ export class TensorStatistics {
     if (this.channels === 0) {
       this.channels = channels;
       this.channelPower = new Float64Array(channels);
+      this.channelMin = new Float32Array(channels).fill(Infinity);
+      this.channelMax = new Float32Array(channels).fill(-Infinity);
     }
     const rows = data.length / channels;
     const stride = this.channelsFirst ? 1 : channels;
@@ -113,6 +118,8 @@ export class TensorStatistics {
       for (let c = 0; c < channels; c++) {
         const v = data[r * stride + c * step];
         this.channelPower[c] += v * v;
+        if (v < this.channelMin[c]) this.channelMin[c] = v;
+        if (v > this.channelMax[c]) this.channelMax[c] = v;
       }
     }
     this.rowsSeen += rows;

@@ -21,7 +21,7 @@ import {
   TappingLayers,
 } from "./calibration.ts";
 import { type LayerQuant, QdqLayers, type QuantizationPlan } from "./qdq_layers.ts";
-import { searchActivationRange } from "./range_search.ts";
+import { searchActivationRange, searchChannelRanges } from "./range_search.ts";
 
 /** Which layers to quantize, by tap. */
 export type LayerSelection = (tap: LayerTap) => boolean;
@@ -67,8 +67,18 @@ export function planFromStatistics(statistics: readonly LayerStatistics[]): Quan
   for (const s of statistics) {
     const range = (t: LayerStatistics["input"], importance?: Float32Array) =>
       searchActivationRange(t.samples(), t.channels, t.min, t.max, importance);
+    const input = s.input;
     plan.set(s.tap.name, {
-      input: range(s.input, s.tap.inputImportance),
+      input: range(input, s.tap.inputImportance),
+      inputChannels: s.tap.kind === "linear"
+        ? searchChannelRanges(
+          input.samples(),
+          input.channels,
+          input.channelMin,
+          input.channelMax,
+          s.tap.inputImportance,
+        )
+        : undefined,
       inputB: s.inputB ? range(s.inputB) : undefined,
       output: s.output ? range(s.output) : undefined,
       inputChannelPower: s.tap.kind === "matmul" ? undefined : s.input.meanChannelPower(),

@@ -56,3 +56,74 @@ export function searchActivationRange(
   }
   return best;
 }
+
+/**
+ * A uint8 quantizer with one scale per channel and a zero point shared by all channels (what an
+ * integer matrix product can consume: the scales fold into the weights' rows).
+ */
+export interface ChannelActivationQuant {
+  readonly scales: Float32Array;
+  /** In 0..255, shared. */
+  readonly zeroPoint: number;
+}
+
+const ZERO_POINTS = [0, 32, 64, 96, 128, 160, 192, 224, 255];
+const SHRINKS = [1, 0.95, 0.9, 0.85, 0.8, 0.7, 0.6, 0.5];
+
+function channelScales(
+  min: Float32Array,
+  max: Float32Array,
+  zeroPoint: number,
+  shrink: number,
+): Float32Array {
+  return Float32Array.from(min, (lo, c) => {
+    const fromHigh = zeroPoint < 255 ? Math.max(max[c], 0) / (255 - zeroPoint) : 0;
+    const fromLow = zeroPoint > 0 ? Math.max(-lo, 0) / zeroPoint : 0;
+    // A channel whose values the zero point cannot reach on one side is clipped there.
+    return Math.max(fromHigh, fromLow, 1e-8) * shrink;
+  });
+}
+
+/**
+ * Per-channel activation ranges (SmoothQuant-like: each channel gets the resolution its own
+ * range needs) with one shared zero point: the zero point and a common shrink of every
+ * channel's range are searched for the smallest importance-weighted squared error on the
+ * sampled rows.
+ */
+export function searchChannelRanges(
+  samples: Float32Array,
+  channels: number,
+  channelMin: Float32Array,
+  channelMax: Float32Array,
+  importance?: Float32Array,
+): ChannelActivationQuant {
+  const rows = samples.length / channels;
+  const rowStride = Math.max(
+    1,
+    Math.floor(rows / Math.max(1, Math.floor(MAX_EVALUATED / channels))),
+  );
+  let best: ChannelActivationQuant = {
+    scales: channelScales(channelMin, channelMax, 128, 1),
+    zeroPoint: 128,
+  };
+  let bestError = Infinity;
+  for (const zeroPoint of ZERO_POINTS) {
+    for (const shrink of SHRINKS) {
+      const scales = channelScales(channelMin, channelMax, zeroPoint, shrink);
+      let error = 0;
+      for (let r = 0; r < rows; r += rowStride) {
+        for (let c = 0; c < channels; c++) {
+          const x = samples[r * channels + c];
+          const level = Math.min(255, Math.max(0, Math.round(x / scales[c]) + zeroPoint));
+          const d = (level - zeroPoint) * scales[c] - x;
+          error += (importance ? importance[c] : 1) * d * d;
+        }
+      }
+      if (error < bestError) {
+        bestError = error;
+        best = { scales, zeroPoint };
+      }
+    }
+  }
+  return best;
+}
