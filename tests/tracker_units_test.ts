@@ -289,6 +289,16 @@ Deno.test("motion: edges against the frame border or a neighbour do not count", 
     entering,
   );
   assert.equal(e.velocity.x, 3);
+  // Shrinking against something untracked: the edge that keeps moving as before is trusted.
+  const held = updateVelocity(
+    { x: 4, y: 0 },
+    true,
+    before,
+    { x0: 104, y0: 50, x1: 136, y1: 90 },
+    FREE,
+    FREE,
+  );
+  assert.equal(held.velocity.x, 4);
   // Smoothing and frame gaps.
   const smoothed = updateVelocity({ x: 2, y: 0 }, true, before, after, FREE, FREE, 2).velocity;
   assert.deepEqual(smoothed, { x: 2, y: 0.25 });

@@ -2,7 +2,9 @@
  * A simple motion estimate: the velocity of an object's box, measured on the box edges that are
  * free to move with the object. An edge lying on the frame border or against another object's mask
  * moves with the border or with the occluder, not with the object, so it is not trusted; with both
- * edges of an axis free the centre's motion is used.
+ * edges of an axis free the centre's motion is used, unless the box changed size: then one edge is
+ * probably held by something the tracker does not know (an untracked occluder), and the edge that
+ * moves as the object did so far is used.
  * @module
  */
 import type { BoxXyxy } from "../mask.ts";
@@ -11,6 +13,8 @@ import { isEmptyWindow, type PixelWindow, windowsIntersect } from "./pixel_windo
 
 /** Distance (pixels) within which an edge counts as touching the frame border or a neighbour. */
 const CONTACT_PX = 2;
+/** Change of a box side (pixels) beyond which the box counts as resized rather than moved. */
+const RESIZE_PX = 2;
 /** Weight of a new measurement in the running velocity. */
 const SMOOTHING = 0.5;
 
@@ -59,10 +63,19 @@ function axisShift(
   highAfter: number,
   lowBlocked: boolean,
   highBlocked: boolean,
+  expected: number | undefined,
 ): number | undefined {
-  if (!lowBlocked && !highBlocked) return (lowAfter + highAfter - lowBefore - highBefore) / 2;
-  if (!lowBlocked) return lowAfter - lowBefore;
-  if (!highBlocked) return highAfter - highBefore;
+  const low = lowAfter - lowBefore, high = highAfter - highBefore;
+  if (!lowBlocked && !highBlocked) {
+    // The size changed: one edge is probably held by something untracked (an occluder). Trust the
+    // edge that moves as the object did so far.
+    if (expected !== undefined && Math.abs(low - high) > RESIZE_PX) {
+      return Math.abs(low - expected) <= Math.abs(high - expected) ? low : high;
+    }
+    return (low + high) / 2;
+  }
+  if (!lowBlocked) return low;
+  if (!highBlocked) return high;
   return undefined;
 }
 
@@ -102,6 +115,7 @@ export function updateVelocity(
     after.x1,
     blockedBefore.left || blockedAfter.left,
     blockedBefore.right || blockedAfter.right,
+    known ? velocity.x * frames : undefined,
   );
   const dy = axisShift(
     before.y0,
@@ -110,6 +124,7 @@ export function updateVelocity(
     after.y1,
     blockedBefore.top || blockedAfter.top,
     blockedBefore.bottom || blockedAfter.bottom,
+    known ? velocity.y * frames : undefined,
   );
   const limitX = (after.x1 - after.x0) / 2 + 2, limitY = (after.y1 - after.y0) / 2 + 2;
   const blend = (old: number, measured: number | undefined, limit: number) => {
