@@ -1,6 +1,8 @@
 /**
  * Picks the segmentation stage of a segment run from what was requested. Without prompts (and
- * without an everything pass) the run is a pass-through that needs no model.
+ * without an everything pass) the run is a pass-through that needs no model; with prompts the
+ * objects are tracked from frame to frame (or, with tracking off, each object's latest prompt is
+ * decoded again on every frame).
  * @module
  */
 import type { OperatorFunction } from "rxjs";
@@ -9,6 +11,7 @@ import { type ModelChoice, openSegmenter } from "../model/open_segmenter.ts";
 import type { SegmentedFrame } from "../segment/mask.ts";
 import { decodePromptsEachFrame } from "../segment/prompt_each_frame.ts";
 import type { ObjectPrompt } from "../segment/prompts.ts";
+import { trackObjects } from "../segment/tracker/track_objects.ts";
 import { withSegmenter } from "../segment/with_segmenter.ts";
 import { withoutMasks } from "../video/without_masks.ts";
 
@@ -16,6 +19,12 @@ import { withoutMasks } from "../video/without_masks.ts";
 export interface SegmentationChoice {
   readonly stage: OperatorFunction<Frame, SegmentedFrame>;
   readonly notice?: string;
+}
+
+/** How a prompted run segments. */
+export interface SegmentationOptions {
+  /** Follow the objects from frame to frame (default true); false decodes the prompts on every frame. */
+  readonly tracking?: boolean;
 }
 
 /**
@@ -31,6 +40,7 @@ export interface SegmentationChoice {
 export function chooseSegmentation(
   prompts: readonly ObjectPrompt[],
   model: ModelChoice,
+  options: SegmentationOptions = {},
 ): SegmentationChoice {
   if (prompts.length === 0) {
     return {
@@ -41,7 +51,10 @@ export function chooseSegmentation(
   return {
     stage: withSegmenter(
       () => openSegmenter(model),
-      (segmenter) => decodePromptsEachFrame(segmenter, prompts),
+      (segmenter) =>
+        options.tracking ?? true
+          ? trackObjects(segmenter, prompts)
+          : decodePromptsEachFrame(segmenter, prompts),
     ),
   };
 }
