@@ -11,7 +11,7 @@ import type { PixelWindow } from "./pixel_window.ts";
 /** Bins per colour channel. */
 const BINS = 8;
 /** Pixels sampled per histogram at most (the window is strided to stay under it). */
-const MAX_SAMPLES = 4096;
+const MAX_SAMPLES = 1024;
 
 /**
  * The normalised `8 x 8 x 8` rgb histogram of the frame's pixels under `mask` inside `window`

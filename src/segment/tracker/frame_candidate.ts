@@ -3,7 +3,9 @@
  * upscaled (only that one) and thresholded, looking only at the pixels its low-res cells can reach.
  * @module
  */
+import type { Frame } from "../../frame.ts";
 import type { BinaryMask } from "../mask.ts";
+import { colourHistogram } from "./appearance.ts";
 import {
   type DecodedPrompt,
   type FrameEmbedding,
@@ -26,10 +28,12 @@ export interface FrameCandidate {
   /** Tight window of `mask`. */
   bounds: PixelWindow;
   readonly score: number;
-  /** The chosen output's low-res logits (a copy). */
+  /** The chosen output's low-res logits (a view into the decoder's result; never written to). */
   readonly lowResLogits: Float32Array;
   /** Full-frame logits of the chosen output, when computed. */
   logits?: Float32Array;
+  /** Colour histogram of the frame under `mask`, once computed (cleared when the mask changes). */
+  appearance?: Float32Array;
   /** Wins every overlap against candidates of lower priority (user prompts on their frame). */
   readonly priority: number;
 }
@@ -55,7 +59,9 @@ export function thresholdInWindow(
 
 /**
  * The candidate of output `output` of `decoded`: upscales that output only, thresholds it where
- * its positive low-res cells (grown by one cell, the reach of bilinear upscaling) lie.
+ * its positive low-res cells (grown by one cell, the reach of bilinear upscaling) lie. With
+ * `searchCells`, only positive cells inside them count (a propagated object is looked for near its
+ * prompt box; anything beyond is ignored).
  *
  * @example
  * ```ts
@@ -72,11 +78,12 @@ export function candidateFromOutput(
   id: number,
   source: CandidateSource,
   priority = 0,
+  searchCells?: PixelWindow,
 ): FrameCandidate {
   const { frameWidth: width, frameHeight: height } = embedding;
-  const view = outputLogits(decoded, output);
-  const cells = positiveCells(view);
-  const lowResLogits = view.slice();
+  // Kept as a view into the decoder's result (the tracker never writes to it).
+  const lowResLogits = outputLogits(decoded, output);
+  const cells = positiveCells(lowResLogits, searchCells);
   if (isEmptyWindow(cells)) {
     return {
       id,
@@ -89,9 +96,15 @@ export function candidateFromOutput(
       priority,
     };
   }
-  const logits = segmenter.upscaleLogits(embedding, view);
+  const logits = segmenter.upscaleLogits(embedding, lowResLogits);
   const window = pixelsOfCells(grid, cells, 1);
   const mask = thresholdInWindow(logits, width, height, window);
   const { area, bounds } = maskExtent(mask, window);
   return { id, source, mask, area, bounds, score, lowResLogits, logits, priority };
+}
+
+/** The candidate's colour histogram on `frame`, computed once. */
+export function candidateAppearance(candidate: FrameCandidate, frame: Frame): Float32Array {
+  candidate.appearance ??= colourHistogram(frame, candidate.mask, candidate.bounds);
+  return candidate.appearance;
 }

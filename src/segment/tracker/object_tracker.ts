@@ -17,8 +17,12 @@ import {
   type PromptSet,
   type Segmenter,
 } from "../segmenter.ts";
-import { colourHistogram, histogramSimilarity } from "./appearance.ts";
-import { candidateFromOutput, type FrameCandidate } from "./frame_candidate.ts";
+import { histogramSimilarity } from "./appearance.ts";
+import {
+  candidateAppearance,
+  candidateFromOutput,
+  type FrameCandidate,
+} from "./frame_candidate.ts";
 import { detectLoss, type LossOptions } from "./loss_detection.ts";
 import { cellsOfWindow, type LowResGrid, lowResGrid, positiveCellCount } from "./low_res_grid.ts";
 import type { ObjectTrack, Velocity } from "./object_state.ts";
@@ -117,6 +121,9 @@ type Entry =
     readonly searchBox: readonly [number, number, number, number];
   };
 
+/** How far beyond its prompt box (in low-res cells) a propagated object's mask is looked for. */
+const SEARCH_MARGIN_CELLS = 8;
+
 type Sighting = PreviousSighting & { velocity: Velocity; known: boolean };
 
 /**
@@ -199,7 +206,8 @@ export class ObjectTracker {
         );
       } else if (entry.kind === "propagation") {
         const track = state.track(entry.id)!;
-        const cells = cellsOfWindow(grid, windowFromBox(entry.prompt.box!, width, height), 2);
+        const boxWindow = windowFromBox(entry.prompt.box!, width, height);
+        const cells = cellsOfWindow(grid, boxWindow, 2);
         const choice = chooseTrackedOutput(
           decoded[k],
           track.lowResLogits,
@@ -219,6 +227,8 @@ export class ObjectTracker {
             choice.score,
             entry.id,
             "propagation",
+            0,
+            cellsOfWindow(grid, boxWindow, SEARCH_MARGIN_CELLS),
           ),
         );
         predicted.set(entry.id, entry.predictedBox);
@@ -269,7 +279,7 @@ export class ObjectTracker {
           score: candidate.score,
           appearance: candidate.area > 0
             ? histogramSimilarity(
-              colourHistogram(frame, candidate.mask, candidate.bounds),
+              candidateAppearance(candidate, frame),
               track.appearance,
             )
             : 1,
@@ -445,7 +455,7 @@ export class ObjectTracker {
         bounds: candidate.bounds,
         score: candidate.score,
         appearance: histogramSimilarity(
-          colourHistogram(frame, candidate.mask, candidate.bounds),
+          candidateAppearance(candidate, frame),
           track.appearance,
         ),
         overlapShare: shared / candidate.area,

@@ -60,6 +60,7 @@ export function resolveOverlaps(
     const extent = maskExtent(candidate.mask, candidate.bounds);
     candidate.area = extent.area;
     candidate.bounds = extent.bounds;
+    candidate.appearance = undefined;
     shrunk.add(candidate.id);
   }
   return shrunk;

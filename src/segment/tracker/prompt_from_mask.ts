@@ -43,11 +43,11 @@ export interface InnerPoint {
 }
 
 /** Longest side, in cells, of the grid the distance transform runs on. */
-const MAX_CELLS = 48;
+const MAX_CELLS = 32;
 
 /**
  * The deepest point of the region `inside(x, y)` within `window`, computed on a grid of at most
- * 48 cells a side (so the cost does not grow with the object's size). Undefined if the region is
+ * 32 cells a side (so the cost does not grow with the object's size). Undefined if the region is
  * empty at that resolution.
  *
  * @example

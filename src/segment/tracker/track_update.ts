@@ -4,8 +4,8 @@
  * @module
  */
 import type { Frame } from "../../frame.ts";
-import { blendHistograms, colourHistogram } from "./appearance.ts";
-import type { FrameCandidate } from "./frame_candidate.ts";
+import { blendHistograms } from "./appearance.ts";
+import { candidateAppearance, type FrameCandidate } from "./frame_candidate.ts";
 import { blockedEdges, updateVelocity } from "./motion.ts";
 import type { LossReason, ObjectTrack } from "./object_state.ts";
 import type { PixelWindow } from "./pixel_window.ts";
@@ -38,7 +38,7 @@ export function startTrack(
     referenceArea: candidate.area,
     referenceBounds: candidate.bounds,
     referenceFrame: frame.index,
-    appearance: colourHistogram(frame, candidate.mask, candidate.bounds),
+    appearance: candidateAppearance(candidate, frame),
     lastSeenFrame: frame.index,
     lostSince: -1,
     trackedFrames: 1,
@@ -126,7 +126,7 @@ export function commitCandidate(
   if (area >= 0.5 * track.referenceArea) {
     track.appearance = blendHistograms(
       track.appearance,
-      colourHistogram(frame, candidate.mask, candidate.bounds),
+      candidateAppearance(candidate, frame),
       track.appearance.length === 0 ? 1 : APPEARANCE_RATE,
     );
   }
