@@ -18,6 +18,7 @@ import {
   acceptReacquisition,
   type ReacquisitionEvidence,
   searchBox,
+  searchesOn,
   searchPoints,
 } from "../src/segment/tracker/reacquisition.ts";
 import { hueRgb, renderDiscFrame } from "./helpers/disc_scene.ts";
@@ -319,15 +320,28 @@ Deno.test("searchBox follows the motion estimate, widens the longer the object i
   assert.ok(gone[0] >= 0 && gone[2] <= 640 && gone[2] - gone[0] >= 20, `stays inside: ${gone}`);
 });
 
-Deno.test("searchPoints samples a grid that moves from frame to frame and skips excluded points", () => {
+Deno.test("searchPoints stays within its budget, covers the whole box over a few frames and skips excluded points", () => {
   const box = [100, 100, 200, 180] as const;
   const a = searchPoints(box, 5, () => false);
   const b = searchPoints(box, 6, () => false);
-  assert.equal(a.length, 12);
+  assert.equal(a.length, 6);
   assert.notDeepEqual(a, b);
   for (const p of [...a, ...b]) assert.ok(p.x >= 100 && p.x < 200 && p.y >= 100 && p.y < 180);
-  const left = searchPoints(box, 5, (x) => x < 150, { maxPrompts: 16 });
-  assert.ok(left.length > 0 && left.every((p) => p.x >= 150));
+  // Over four frames the search reaches every quarter of the box.
+  const quarters = new Set<string>();
+  for (let f = 0; f < 4; f++) {
+    for (const p of searchPoints(box, f, () => false)) quarters.add(`${p.x < 150}-${p.y < 140}`);
+  }
+  assert.equal(quarters.size, 4);
+  const right = searchPoints(box, 5, (x) => x < 150, { maxPrompts: 16 });
+  assert.ok(right.length > 0 && right.every((p) => p.x >= 150));
+});
+
+Deno.test("searchesOn: every frame at first, then every third frame, then never", () => {
+  assert.ok(searchesOn(10, 11) && searchesOn(10, 39));
+  assert.deepEqual([40, 41, 42, 43].map((f) => searchesOn(10, f)), [true, false, false, true]);
+  assert.ok(!searchesOn(10, 160) && !searchesOn(10, 400));
+  assert.ok(!searchesOn(10, 11, { forFrames: 0 }));
 });
 
 function find(overrides: Partial<ReacquisitionEvidence> = {}): ReacquisitionEvidence {

@@ -47,6 +47,7 @@ import {
   acceptReacquisition,
   type ReacquisitionOptions,
   searchBox,
+  searchesOn,
   searchPoints,
 } from "./reacquisition.ts";
 import {
@@ -351,9 +352,8 @@ export class ObjectTracker {
       });
     }
     const reacquisition = this.#options.reacquisition ?? {};
-    const forFrames = reacquisition.forFrames ?? 150;
     const lost = tracks.filter((t) =>
-      t.status === "lost" && !dueIds.has(t.id) && index - t.lostSince < forFrames
+      t.status === "lost" && !dueIds.has(t.id) && searchesOn(t.lostSince, index, reacquisition)
     );
     if (lost.length === 0) return entries;
     const trackedSources = [...sources.values()];

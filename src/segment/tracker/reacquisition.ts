@@ -15,9 +15,13 @@ import { clipBox, growBox, type PixelWindow, windowFromBox } from "./pixel_windo
 export interface ReacquisitionOptions {
   /** Stop re-prompting an object lost for this many frames (its state is kept; default 150). */
   readonly forFrames?: number;
+  /** After this many frames lost, search only every `slowEvery`-th frame (default 30). */
+  readonly slowAfter?: number;
+  /** Search period once the object has been lost for `slowAfter` frames (default 3). */
+  readonly slowEvery?: number;
   /** Grid points per side of the search box (default 4). */
   readonly gridSide?: number;
-  /** Most prompts per lost object per frame (default 12). */
+  /** Most prompts per lost object per frame (default 6): each costs a decoder prompt. */
   readonly maxPrompts?: number;
   /** Search margin as a share of the object's size (default 0.3). */
   readonly marginShare?: number;
@@ -34,6 +38,24 @@ export interface ReacquisitionOptions {
   readonly minAppearance?: number;
   /** Largest share of the find already covered by other objects (default 0.2). */
   readonly maxOverlapShare?: number;
+}
+
+/** Search points spent every frame on the spots nearest the expected position. */
+const NEAREST_EVERY_FRAME = 2;
+
+/**
+ * Whether a lost object is searched for on `frameIndex`: every frame at first, every
+ * `slowEvery`-th frame after `slowAfter` frames, not at all after `forFrames`.
+ */
+export function searchesOn(
+  lostSince: number,
+  frameIndex: number,
+  options: ReacquisitionOptions = {},
+): boolean {
+  const lostFor = frameIndex - lostSince;
+  if (lostFor >= (options.forFrames ?? 150)) return false;
+  if (lostFor < (options.slowAfter ?? 30)) return true;
+  return lostFor % (options.slowEvery ?? 3) === 0;
 }
 
 /** The part of an object's state the search box is derived from. */
@@ -74,8 +96,8 @@ export function searchBox(
 
 /**
  * Positive points for the search: a `gridSide x gridSide` grid over the box whose phase moves on
- * every frame, without points where `excluded` holds (inside other objects), nearest to the box
- * centre first, at most `maxPrompts`.
+ * every frame, without points where `excluded` holds (inside other objects). At most `maxPrompts`
+ * are returned: the two nearest the box centre, and the others in turns from frame to frame.
  *
  * @example
  * ```ts
@@ -104,8 +126,18 @@ export function searchPoints(
       points.push({ x, y, d: (x - cx) ** 2 + (y - cy) ** 2 });
     }
   }
-  return points.sort((a, b) => a.d - b.d).slice(0, options.maxPrompts ?? 12)
-    .map(({ x, y }) => ({ x, y }));
+  points.sort((a, b) => a.d - b.d);
+  const budget = options.maxPrompts ?? 6;
+  if (points.length <= budget) return points.map(({ x, y }) => ({ x, y }));
+  // The points nearest the expected position every frame; the others in turns, so the whole box
+  // is covered every few frames within the budget.
+  const nearest = Math.min(NEAREST_EVERY_FRAME, budget);
+  const rest = points.slice(nearest);
+  const turn = budget - nearest;
+  const start = (frameIndex * turn) % rest.length;
+  const chosen = [...points.slice(0, nearest)];
+  for (let k = 0; k < turn; k++) chosen.push(rest[(start + k) % rest.length]);
+  return chosen.map(({ x, y }) => ({ x, y }));
 }
 
 /** What an acceptance decision looks at. */
