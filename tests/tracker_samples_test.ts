@@ -1,14 +1,15 @@
 /**
  * The tracker on the committed synthetic samples, through the real pipeline: ffmpeg decodes
  * samples/<name>/video.mp4, the tracker follows the prompted objects (with the region-growing test
- * segmenter), masks are exported as a masks directory beside an encoded overlay video, and
- * `deno task eval` scores the masks against samples/<name>/gt.
+ * segmenter), masks are exported as a masks directory and masks JSON lines beside an encoded
+ * overlay video, and `deno task eval` scores the masks against samples/<name>/gt.
  */
 import assert from "node:assert/strict";
 import { lastValueFrom } from "rxjs";
 import { segmentVideo } from "../pipelines/segment_video.ts";
 import type { EvaluationReport } from "../src/eval/evaluate.ts";
 import { readGroundTruth } from "../src/eval/sources.ts";
+import { readMasksJsonl } from "../src/export/masks_jsonl.ts";
 import { readPromptsFile, resolvePrompts } from "../src/segment/prompts.ts";
 import { trackObjects } from "../src/segment/tracker/track_objects.ts";
 import { parseInputSource } from "../src/video/input_source.ts";
@@ -20,7 +21,10 @@ import { countDecodableFrames, REPO_DIR } from "./helpers/video.ts";
 
 const SAMPLES = ["occlusion", "exit_enter", "crossing"] as const;
 
-/** Runs decode -> track -> masks dir + overlay video -> `deno task eval --json`; returns the report. */
+/**
+ * Runs decode -> track -> masks dir + masks JSONL + overlay video -> `deno task eval --json`;
+ * checks that no pixel has two objects; returns the report.
+ */
 async function trackSample(name: string): Promise<{ report: EvaluationReport; frames: number }> {
   const sampleDir = `${REPO_DIR}/samples/${name}`;
   const out = await Deno.makeTempDir({ prefix: `tracker_${name}_` });
@@ -36,11 +40,23 @@ async function trackSample(name: string): Promise<{ report: EvaluationReport; fr
       segmentation: trackObjects(segmenter, prompts),
       target: parseOutputTarget(`${out}/overlay.mp4`),
       masksDir: `${out}/masks`,
+      masksJsonl: `${out}/masks.jsonl`,
       stats,
     }),
     { defaultValue: undefined },
   );
   const frames = await countDecodableFrames(`${out}/overlay.mp4`);
+  // The JSON lines keep every object's own mask: no pixel may belong to two objects.
+  let jsonFrames = 0;
+  for await (const masks of readMasksJsonl(`${out}/masks.jsonl`)) {
+    jsonFrames++;
+    const owners = new Uint8Array(masks.width * masks.height);
+    for (const object of masks.objects) {
+      object.mask.data.forEach((v, i) => owners[i] += v);
+    }
+    assert.ok(owners.every((n) => n <= 1), `frame ${masks.frameIndex}: a pixel has two objects`);
+  }
+  assert.equal(jsonFrames, frames);
   const evaluation = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -91,7 +107,7 @@ function reappearances(
 }
 
 for (const name of SAMPLES) {
-  Deno.test(`tracker on sample ${name}: J >= 0.90, J&F >= 0.85, no identity switch, nothing drawn after leaving, re-acquired within 5 frames`, async () => {
+  Deno.test(`tracker on sample ${name}: J >= 0.90, J&F >= 0.85, no identity switch, nothing drawn after leaving, re-acquired within 5 frames, disjoint masks`, async () => {
     const { report, frames } = await trackSample(name);
     assert.equal(frames, report.frames, "overlay video has one frame per ground-truth frame");
     assert.equal(report.missingPredictionFrames, 0);
