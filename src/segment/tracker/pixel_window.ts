@@ -13,17 +13,11 @@ export interface PixelWindow {
   readonly y1: number;
 }
 
-/** The empty window. */
-export const EMPTY_WINDOW: PixelWindow = { x0: 0, y0: 0, x1: 0, y1: 0 };
+const EMPTY_WINDOW: PixelWindow = { x0: 0, y0: 0, x1: 0, y1: 0 };
 
 /** Whether a window holds no pixel. */
 export function isEmptyWindow(w: PixelWindow): boolean {
   return w.x1 <= w.x0 || w.y1 <= w.y0;
-}
-
-/** Pixels in a window. */
-export function windowArea(w: PixelWindow): number {
-  return isEmptyWindow(w) ? 0 : (w.x1 - w.x0) * (w.y1 - w.y0);
 }
 
 /**
@@ -71,11 +65,6 @@ export function windowsIntersect(a: PixelWindow, b: PixelWindow): boolean {
 /** Centre of a box. */
 export function boxCentre(box: BoxXyxy): { x: number; y: number } {
   return { x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2 };
-}
-
-/** A box moved by `(dx, dy)`. */
-export function shiftBox(box: BoxXyxy, dx: number, dy: number): BoxXyxy {
-  return [box[0] + dx, box[1] + dy, box[2] + dx, box[3] + dy];
 }
 
 /** A box grown by `mx` left and right and `my` above and below. */
