@@ -11,7 +11,9 @@ import {
 import { openSegmenter } from "../model/open_segmenter.ts";
 import { parseInputSource } from "../video/input_source.ts";
 import { probeVideo } from "../video/probe.ts";
+import type { EverythingDiscoveryOptions } from "../segment/everything/discovery_step.ts";
 import type { EverythingImageCommandArgs } from "./args.ts";
+import type { DiscoveryArgs } from "./everything_args.ts";
 
 /** Exit code of a usage error (as the segment command's). */
 const EXIT_USAGE = 2;
@@ -69,4 +71,23 @@ export async function runEverythingImage(args: EverythingImageCommandArgs): Prom
 function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
+}
+
+/**
+ * The discovery step's options from `--everything-every K` and its companion flags.
+ *
+ * @example
+ * ```ts
+ * discoveryOptions({ every: 30, maxObjects: 20, mode: "hierarchical" }).every; // 30
+ * ```
+ */
+export function discoveryOptions(args: DiscoveryArgs): EverythingDiscoveryOptions {
+  return {
+    every: args.every,
+    strategy: args.mode,
+    maxObjects: args.maxObjects,
+    ...(args.pointsPerSide !== undefined
+      ? { everything: { pointsPerSide: args.pointsPerSide } }
+      : {}),
+  };
 }

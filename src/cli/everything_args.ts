@@ -58,7 +58,7 @@ export interface EverythingPassArgs {
 /** `--everything-every K`: a pass on frame 0 and every K frames, feeding the tracker. */
 export interface DiscoveryArgs extends EverythingPassArgs {
   readonly every: number;
-  /** Objects the passes may add in total (tracked prompted objects do not count). */
+  /** New objects are added only while fewer than this many objects are tracked (prompted ones count). */
   readonly maxObjects: number;
 }
 

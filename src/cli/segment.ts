@@ -17,7 +17,7 @@ import {
   type SegmentArgs,
   UsageError,
 } from "./args.ts";
-import { runEverythingImage } from "./everything.ts";
+import { discoveryOptions, runEverythingImage } from "./everything.ts";
 import { reportProgress } from "./progress.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
 import { chooseSegmentation } from "./segmentation_stage.ts";
@@ -84,7 +84,9 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   const info = await probeVideo(source);
   if (signal.aborted) return;
   const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
-  const choice = chooseSegmentation(prompts, args.model);
+  const choice = chooseSegmentation(prompts, args.model, {
+    ...(args.discovery ? { discovery: discoveryOptions(args.discovery) } : {}),
+  });
   if (choice.notice) say(choice.notice);
   const progress: ProgressMode = args.quiet
     ? "none"

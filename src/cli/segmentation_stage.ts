@@ -12,6 +12,10 @@ import type { SegmentedFrame } from "../segment/mask.ts";
 import { decodePromptsEachFrame } from "../segment/prompt_each_frame.ts";
 import type { ObjectPrompt } from "../segment/prompts.ts";
 import { trackObjects } from "../segment/tracker/track_objects.ts";
+import {
+  everythingDiscovery,
+  type EverythingDiscoveryOptions,
+} from "../segment/everything/discovery_step.ts";
 import { withSegmenter } from "../segment/with_segmenter.ts";
 import { withoutMasks } from "../video/without_masks.ts";
 
@@ -25,6 +29,11 @@ export interface SegmentationChoice {
 export interface SegmentationOptions {
   /** Follow the objects from frame to frame (default true); false decodes the prompts on every frame. */
   readonly tracking?: boolean;
+  /**
+   * Periodic everything passes (`--everything-every K`) that refresh, re-acquire and add tracked
+   * objects; they need the tracker, so they imply tracking. Works with or without prompts.
+   */
+  readonly discovery?: EverythingDiscoveryOptions;
 }
 
 /**
@@ -42,7 +51,7 @@ export function chooseSegmentation(
   model: ModelChoice,
   options: SegmentationOptions = {},
 ): SegmentationChoice {
-  if (prompts.length === 0) {
+  if (prompts.length === 0 && !options.discovery) {
     return {
       stage: withoutMasks(),
       notice: "no prompts and no everything pass: passing the video through without a model",
@@ -52,7 +61,9 @@ export function chooseSegmentation(
     stage: withSegmenter(
       () => openSegmenter(model),
       (segmenter) =>
-        options.tracking ?? true
+        options.discovery
+          ? trackObjects(segmenter, prompts, { discovery: everythingDiscovery(options.discovery) })
+          : options.tracking ?? true
           ? trackObjects(segmenter, prompts)
           : decodePromptsEachFrame(segmenter, prompts),
     ),
