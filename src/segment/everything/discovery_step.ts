@@ -78,7 +78,9 @@ export function everythingDiscovery(options: EverythingDiscoveryOptions): Discov
   const keepIou = options.keepIou ?? 0.9;
   let lastRun: number | undefined;
   return {
-    runsOn: (frameIndex) => lastRun === undefined || frameIndex - lastRun >= options.every,
+    // A frame index below the last run's means a new stream (a new subscription of the stage).
+    runsOn: (frameIndex) =>
+      lastRun === undefined || frameIndex < lastRun || frameIndex - lastRun >= options.every,
     async discover({ frame, embedding, segmenter, state }: DiscoveryContext): Promise<void> {
       lastRun = frame.index;
       const result = await pass(segmenter, embedding, options.everything);
