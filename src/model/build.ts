@@ -20,7 +20,7 @@ import { buildDecoderModel, buildEncoderModel } from "./tinysam/graphs.ts";
  * Version of the graph builder; part of every cache manifest, so changing how graphs are
  * built (bump it) rebuilds cached models.
  */
-export const BUILDER_VERSION = "3";
+export const BUILDER_VERSION = "4";
 
 /** Frames the int8 encoder is calibrated on. */
 export const CALIBRATION_FRAMES = 8;

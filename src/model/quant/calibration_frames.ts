@@ -8,8 +8,8 @@ import { filter, lastValueFrom, toArray } from "rxjs";
 import type { Frame } from "../../frame.ts";
 import { decodeVideo } from "../../video/decode.ts";
 import { VideoInputError } from "../../video/errors.ts";
-import { parseInputSource } from "../../video/input_source.ts";
-import { probeVideo } from "../../video/probe.ts";
+import { type InputSource, parseInputSource } from "../../video/input_source.ts";
+import { probeVideo, type VideoInfo } from "../../video/probe.ts";
 import { sha256File } from "../sha256_file.ts";
 
 /** A calibration source that yields no usable frame (one-line message). */
@@ -61,8 +61,8 @@ export async function calibrationFingerprint(files: readonly string[]): Promise<
 }
 
 /**
- * Decodes `count` frames spread evenly over `files` (each file contributes its share, evenly
- * spaced in time). Files ffmpeg cannot read are skipped; none readable is an error.
+ * Decodes `count` frames spread evenly over the readable `files` (each contributes its share,
+ * evenly spaced in time). Files ffmpeg cannot read are skipped; none readable is an error.
  *
  * @example
  * ```ts
@@ -73,39 +73,41 @@ export async function sampleCalibrationFrames(
   files: readonly string[],
   count: number,
 ): Promise<Frame[]> {
-  const perFile = Math.max(1, Math.ceil(count / files.length));
-  const frames: Frame[] = [];
+  const readable: { source: InputSource; info: VideoInfo }[] = [];
   const unreadable: string[] = [];
   for (const file of files) {
     try {
       const source = parseInputSource(file);
-      const info = await probeVideo(source);
-      const total = info.frameCount ??
-        Math.max(1, Math.round((info.durationSeconds ?? 1) * info.fps));
-      const wanted = new Set(
-        Array.from(
-          { length: Math.min(perFile, total) },
-          (_, k) => Math.floor(((k + 0.5) * total) / perFile),
-        ),
-      );
-      const last = Math.max(...wanted);
-      const picked = await lastValueFrom(
-        decodeVideo(source, info, { maxFrames: last + 1 }).pipe(
-          filter((frame) => wanted.has(frame.index)),
-          toArray(),
-        ),
-      );
-      if (picked.length === 0) throw new VideoInputError(`${file}: no frame decoded`);
-      frames.push(...picked);
+      readable.push({ source, info: await probeVideo(source) });
     } catch (error) {
       if (!(error instanceof VideoInputError)) throw error;
       unreadable.push(`${file} (${error.message})`);
     }
   }
-  if (frames.length === 0) {
+  if (readable.length === 0) {
     throw new CalibrationError(
       `no readable video or image to calibrate on: ${unreadable.join("; ")}`,
     );
   }
-  return frames.slice(0, count);
+  const frames: Frame[] = [];
+  for (const [i, { source, info }] of readable.entries()) {
+    // Earlier files take the remainder, so that the total is `count` when there are enough frames.
+    const share = Math.floor(count / readable.length) + (i < count % readable.length ? 1 : 0);
+    if (share === 0) continue;
+    const total = info.frameCount ??
+      Math.max(1, Math.round((info.durationSeconds ?? 1) * info.fps));
+    const taken = Math.min(share, total);
+    const wanted = new Set(
+      Array.from({ length: taken }, (_, k) => Math.floor(((k + 0.5) * total) / taken)),
+    );
+    const picked = await lastValueFrom(
+      decodeVideo(source, info, { maxFrames: Math.max(...wanted) + 1 }).pipe(
+        filter((frame) => wanted.has(frame.index)),
+        toArray(),
+      ),
+    );
+    frames.push(...picked);
+  }
+  if (frames.length === 0) throw new CalibrationError(`no frame decoded from ${files.join(", ")}`);
+  return frames;
 }
