@@ -19,6 +19,13 @@ import { postprocessMasks } from "./postprocess.ts";
  * both sets of masks and deduplicates them with box NMS (and the optional small-region
  * clean-up), as {@link denseEverything} does. `stats.pointsSkipped` counts the dropped points.
  *
+ * The high-confidence map is the union over the masks that passed the predicted-IoU and
+ * stability filters (before NMS and the crop-edge filter), and a point is looked up at the pixel
+ * containing it, as in TinySAM's generator. TinySAM's reference places its second-pass points on
+ * a lattice of stride `frame / pointsPerSide` around each sparse point; here they are SAM's dense
+ * grid itself, so the hierarchical pass decodes a subset of exactly the prompts the dense pass
+ * would.
+ *
  * @example
  * ```ts
  * const embedding = await segmenter.embed(frame);
