@@ -43,6 +43,7 @@ import {
   type PromptSource,
   shiftedMaskTest,
 } from "./prompt_from_mask.ts";
+import type { CarriedObject, MotionPropagator } from "./motion_propagation.ts";
 import {
   acceptReacquisition,
   type ReacquisitionOptions,
@@ -147,6 +148,8 @@ export class ObjectTracker {
   readonly #schedule: PromptSchedule;
   readonly #options: TrackerOptions;
   #previousFrameIndex = -1;
+  /** The last frame the objects were carried to by motion (the model may still refine it). */
+  #carriedFrameIndex = -1;
 
   constructor(
     segmenter: Segmenter,
@@ -159,10 +162,51 @@ export class ObjectTracker {
     this.state = new TrackerState(this.#schedule.ids(), options.maxObjects);
   }
 
-  /** Tracks the objects on the next frame (frames must come in increasing index order). */
-  async step(frame: Frame): Promise<FrameMasks> {
-    const { index, width, height } = frame;
+  /** Whether user prompts (first prompts or corrections) are due on frame `frameIndex`. */
+  promptsDue(frameIndex: number): boolean {
+    return this.#schedule.dueOn(frameIndex);
+  }
+
+  /** Whether the optional discovery step runs on frame `frameIndex`. */
+  discoversOn(frameIndex: number): boolean {
+    return this.#options.discovery?.runsOn(frameIndex) ?? false;
+  }
+
+  /**
+   * Carries the tracked objects to the next frame by measured motion, without the model
+   * (`propagator` must have observed `frame` last). {@link step} may then run on the same frame
+   * to refine the carried masks with the model (they become its prompts).
+   */
+  carry(
+    frame: Frame,
+    propagator: MotionPropagator,
+  ): { masks: FrameMasks; carried: CarriedObject[] } {
+    const { index } = frame;
     if (index <= this.#previousFrameIndex) {
+      throw new Error(`frame ${index} arrived after frame ${this.#previousFrameIndex}`);
+    }
+    this.state.beginFrame(index);
+    const carried = propagator.carry(this.state, frame);
+    this.#previousFrameIndex = index;
+    this.#carriedFrameIndex = index;
+    return { masks: this.#output(frame, []), carried };
+  }
+
+  /**
+   * Tracks the objects on the next frame (frames must come in increasing index order), or refines
+   * the frame the objects were just carried to. `embed` supplies the frame's embedding (e.g. one
+   * computed ahead); by default the segmenter embeds the frame. Either is called only when there
+   * is something to decode.
+   */
+  async step(
+    frame: Frame,
+    embed?: () => Promise<FrameEmbedding> | FrameEmbedding,
+  ): Promise<FrameMasks> {
+    const { index, width, height } = frame;
+    if (
+      index < this.#previousFrameIndex ||
+      (index === this.#previousFrameIndex && index !== this.#carriedFrameIndex)
+    ) {
       throw new Error(`frame ${index} arrived after frame ${this.#previousFrameIndex}`);
     }
     const state = this.state;
@@ -173,13 +217,14 @@ export class ObjectTracker {
     const markers = this.#markers(entries);
     if (entries.length === 0 && !discover) {
       this.#previousFrameIndex = index;
-      return frameMasks(frame, [], markers);
+      this.#carriedFrameIndex = -1;
+      return this.#output(frame, markers);
     }
 
     const segmenter = this.#segmenter;
-    const embedding = await segmenter.embed(frame);
+    const frameEmbedding = await (embed ? embed() : segmenter.embed(frame));
     const decoded = entries.length > 0
-      ? await segmenter.decode(embedding, entries.map((e) => e.prompt))
+      ? await segmenter.decode(frameEmbedding, entries.map((e) => e.prompt))
       : [];
     const grid = lowResGrid(width, height);
     const candidates = new Map<number, FrameCandidate>();
@@ -195,7 +240,7 @@ export class ObjectTracker {
           entry.id,
           candidateFromOutput(
             segmenter,
-            embedding,
+            frameEmbedding,
             grid,
             decoded[k],
             choice.output,
@@ -221,7 +266,7 @@ export class ObjectTracker {
           entry.id,
           candidateFromOutput(
             segmenter,
-            embedding,
+            frameEmbedding,
             grid,
             decoded[k],
             choice.output,
@@ -240,14 +285,26 @@ export class ObjectTracker {
       }
     });
     for (const [id, found] of searches) {
-      const candidate = this.#bestFind(state.track(id)!, found, candidates, embedding, frame, grid);
+      const candidate = this.#bestFind(
+        state.track(id)!,
+        found,
+        candidates,
+        frameEmbedding,
+        frame,
+        grid,
+      );
       if (candidate) candidates.set(id, candidate);
     }
     resolveOverlaps([...candidates.values()]);
 
     const sightings = new Map<number, Sighting>();
     for (const t of state.tracks()) {
-      if (t.status === "tracked" && t.lastSeenFrame === this.#previousFrameIndex) {
+      // Objects carried to this frame by motion have no previous sighting: their velocity is
+      // measured by the motion estimate, not by the refinement.
+      if (
+        t.status === "tracked" && t.lastSeenFrame === this.#previousFrameIndex &&
+        t.lastSeenFrame < index
+      ) {
         sightings.set(t.id, {
           frameIndex: t.lastSeenFrame,
           bounds: t.bounds,
@@ -302,11 +359,17 @@ export class ObjectTracker {
       commitCandidate(track, candidate, frame, sightings.get(id), neighbourBounds(candidates, id));
     }
 
-    if (discover) await this.#discover(frame, embedding, sightings, candidates);
+    if (discover) await this.#discover(frame, frameEmbedding, sightings, candidates);
     this.#previousFrameIndex = index;
+    this.#carriedFrameIndex = -1;
+    return this.#output(frame, markers);
+  }
+
+  /** The masks of the objects drawn on `frame`. */
+  #output(frame: Frame, markers: PromptMarker[]): FrameMasks {
     const objects: ObjectMask[] = [];
-    for (const t of [...state.tracks()].sort((a, b) => a.id - b.id)) {
-      if (t.status !== "tracked" || t.lastSeenFrame !== index) continue;
+    for (const t of [...this.state.tracks()].sort((a, b) => a.id - b.id)) {
+      if (t.status !== "tracked" || t.lastSeenFrame !== frame.index) continue;
       objects.push({
         id: t.id,
         mask: t.mask,
@@ -332,7 +395,8 @@ export class ObjectTracker {
     const sources = new Map<number, PromptSource>();
     for (const t of tracks) {
       if (t.status !== "tracked" || dueIds.has(t.id)) continue;
-      const gap = Math.max(1, index - t.lastSeenFrame);
+      // 0 when the object was carried to this frame by motion already.
+      const gap = index - t.lastSeenFrame;
       sources.set(t.id, {
         mask: t.mask,
         bounds: t.bounds,

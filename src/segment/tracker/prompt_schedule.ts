@@ -39,6 +39,11 @@ export class PromptSchedule {
     return [...new Set(this.#pending.map((p) => p.prompt.objectId))];
   }
 
+  /** Whether a prompt not handed out yet is due on or before `frameIndex`. */
+  dueOn(frameIndex: number): boolean {
+    return this.#next < this.#pending.length && this.#pending[this.#next].frame <= frameIndex;
+  }
+
   /**
    * The prompts due on `frameIndex` and not handed out yet, one per object (the latest when
    * several were skipped over), by increasing object id.

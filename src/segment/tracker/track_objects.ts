@@ -2,11 +2,12 @@
  * The tracking stage: frames in, frames with their tracked objects' masks out.
  * @module
  */
-import { concatMap, defer, type OperatorFunction } from "rxjs";
+import { concatMap, defer, finalize, type OperatorFunction } from "rxjs";
 import type { Frame } from "../../frame.ts";
 import type { SegmentedFrame } from "../mask.ts";
 import type { ObjectPrompt } from "../prompts.ts";
 import type { Segmenter } from "../segmenter.ts";
+import { type KeyframeCounts, type KeyframeOptions, KeyframeTracker } from "./keyframe_tracker.ts";
 import { ObjectTracker, type TrackerOptions } from "./object_tracker.ts";
 import type { TrackerState } from "./tracker_state.ts";
 
@@ -14,6 +15,13 @@ import type { TrackerState } from "./tracker_state.ts";
 export interface TrackObjectsOptions extends TrackerOptions {
   /** Called with each subscription's tracker state when the subscription starts (for inspection). */
   readonly onState?: (state: TrackerState) => void;
+  /**
+   * Run the image encoder on keyframes only and carry the objects by motion in between (default:
+   * every frame is a keyframe, without motion estimation).
+   */
+  readonly keyframes?: KeyframeOptions;
+  /** Called with each subscription's keyframe counts when it ends (with `keyframes` only). */
+  readonly onKeyframeCounts?: (counts: KeyframeCounts) => void;
 }
 
 /**
@@ -41,6 +49,18 @@ export function trackObjects(
 ): OperatorFunction<Frame, SegmentedFrame> {
   return (frames) =>
     defer(() => {
+      if (options.keyframes) {
+        const keyframes = { ...options, keyframes: options.keyframes };
+        const tracker = new KeyframeTracker(segmenter, prompts, keyframes);
+        options.onState?.(tracker.state);
+        return frames.pipe(
+          concatMap(async (frame): Promise<SegmentedFrame> => ({
+            frame,
+            masks: await tracker.step(frame),
+          })),
+          finalize(() => options.onKeyframeCounts?.(tracker.counts())),
+        );
+      }
       const tracker = new ObjectTracker(segmenter, prompts, options);
       options.onState?.(tracker.state);
       return frames.pipe(

@@ -1,0 +1,381 @@
+/**
+ * Carrying tracked objects from one frame to the next without the model. Each object has an
+ * *anchor*: its mask on the last frame the model refined it, and that frame's small grey images.
+ * Its motion is measured from the anchor frame straight to the current frame (starting from the
+ * motion so far plus one frame at its velocity), and the anchor mask is moved by it: neither
+ * measurement errors nor resampling errors pile up from frame to frame. Masks that now overlap are
+ * resolved pixel by pixel in favour of the object whose motion explains the pixel better (an
+ * occluder's pixels move with the occluder). An object carried out of the frame, or covered
+ * almost entirely, is lost.
+ * @module
+ */
+import type { Frame } from "../../frame.ts";
+import type { BinaryMask, BoxXyxy } from "../mask.ts";
+import { sampleGray } from "../motion/gray_image.ts";
+import { buildPyramid, type ImagePyramid } from "../motion/image_pyramid.ts";
+import {
+  estimateObjectMotion,
+  type ObjectMotionEstimate,
+  type ObjectMotionOptions,
+} from "../motion/object_motion.ts";
+import {
+  applyMotion,
+  composeMotion,
+  gridMotion,
+  invertMotion,
+  NO_MOTION,
+  type Similarity,
+  translation,
+} from "../motion/similarity.ts";
+import { movedBox, movedWindow, warpGrid, warpMask } from "../motion/warp.ts";
+import { motionFactor } from "../motion/gray_image.ts";
+import { LOW_RES_SIDE } from "../segmenter.ts";
+import type { FrameCandidate } from "./frame_candidate.ts";
+import { type LowResGrid, lowResGrid, positiveCells } from "./low_res_grid.ts";
+import type { ObjectTrack } from "./object_state.ts";
+import { resolveOverlaps } from "./overlap.ts";
+import { isEmptyWindow, type PixelWindow, shareInsideFrame } from "./pixel_window.ts";
+import type { TrackerState } from "./tracker_state.ts";
+
+/** Options of {@link MotionPropagator}. */
+export interface PropagationOptions {
+  /** Longest side of the grey images motion is measured on (default 320 pixels). */
+  readonly motionSide?: number;
+  readonly motion?: ObjectMotionOptions;
+  /** An object whose carried mask is smaller than this share of its usual area is lost (default 0.03). */
+  readonly minAreaShare?: number;
+  /** Smallest carried mask in pixels (default 16). */
+  readonly minAreaPx?: number;
+}
+
+/** What carrying one object to the current frame measured (the keyframe scheduler reads it). */
+export interface CarriedObject {
+  readonly id: number;
+  /** This frame's motion (previous frame to this one) and how well the object's pixels fit it. */
+  readonly step: ObjectMotionEstimate;
+  /** Motion since the object's anchor (its last model-refined mask). */
+  readonly sinceAnchor: Similarity;
+  /** Frames since the anchor. */
+  readonly framesSinceAnchor: number;
+  /** Path length of the object's centre since the anchor, in frame pixels. */
+  readonly travelPx: number;
+  /** Square root of the object's area at its anchor (its size in pixels). */
+  readonly sizePx: number;
+  /** Carried area over the object's usual area (occlusion shows as a falling share). */
+  readonly areaShare: number;
+  /** Set when the object was lost on this frame. */
+  readonly lost?: "left-frame" | "too-small" | "empty";
+}
+
+interface Anchor {
+  /** Grey images of the anchor frame. */
+  readonly pyramid: ImagePyramid;
+  readonly mask: BinaryMask;
+  readonly bounds: PixelWindow;
+  readonly area: number;
+  readonly frameIndex: number;
+  readonly lowResLogits: Float32Array;
+  /** Cells the anchor's logits are positive in (grown), where warping them matters. */
+  readonly logitCells: PixelWindow;
+  /** Value given to low-res cells away from the object when its logits are moved. */
+  readonly logitFill: number;
+  sinceAnchor: Similarity;
+  travelPx: number;
+  /** The mask this propagator last gave the track; a different one means the model replaced it. */
+  carriedMask: BinaryMask;
+}
+
+/** Weight of a new step in the running velocity. */
+const VELOCITY_SMOOTHING = 0.5;
+/** Below this share of its usual area an object's measured motion does not update its velocity. */
+const MIN_VELOCITY_AREA_SHARE = 0.8;
+
+/**
+ * Moves tracked objects frame to frame by measured motion. Call {@link observe} with every frame
+ * (it keeps the previous frame's pyramid), and {@link carry} on frames the model does not run on.
+ *
+ * @example
+ * ```ts
+ * const propagator = new MotionPropagator();
+ * propagator.observe(frame0);            // after the model ran on frame 0
+ * const pyramid = propagator.observe(frame1);
+ * const carried = propagator.carry(state, frame1, pyramid);
+ * ```
+ */
+export class MotionPropagator {
+  readonly #options: PropagationOptions;
+  readonly #anchors = new Map<number, Anchor>();
+  #previous: ImagePyramid | undefined;
+  #current: ImagePyramid | undefined;
+  #grid: LowResGrid | undefined;
+
+  constructor(options: PropagationOptions = {}) {
+    this.#options = options;
+  }
+
+  /** The pyramid of `frame`, built once; the pyramid observed before it becomes the previous one. */
+  observe(frame: Frame): ImagePyramid {
+    if (this.#current?.frameIndex === frame.index) return this.#current;
+    this.#previous = this.#current;
+    this.#current = buildPyramid(
+      frame,
+      motionFactor(frame.width, frame.height, this.#options.motionSide),
+    );
+    return this.#current;
+  }
+
+  /** The pyramid of the frame observed before the current one, if any. */
+  get previousPyramid(): ImagePyramid | undefined {
+    return this.#previous;
+  }
+
+  /**
+   * Moves every object that was drawn on the previous observed frame to `frame` (which must have
+   * been observed last): its mask, bounds, area, low-res logits, velocity and `lastSeenFrame`.
+   * Objects carried out of the frame or covered almost entirely are marked lost.
+   */
+  carry(state: TrackerState, frame: Frame): CarriedObject[] {
+    const next = this.#current, previous = this.#previous;
+    if (!next || next.frameIndex !== frame.index) {
+      throw new Error(`carry: frame ${frame.index} was not observed last`);
+    }
+    const grid = this.#gridFor(frame);
+    const moved: {
+      track: ObjectTrack;
+      anchor: Anchor;
+      step: ObjectMotionEstimate;
+      candidate: FrameCandidate;
+      movedBox: BoxXyxy;
+    }[] = [];
+    const present = previous
+      ? [...state.tracks()].filter((t) =>
+        t.status === "tracked" && t.lastSeenFrame === previous.frameIndex
+      ).sort((a, b) => a.id - b.id)
+      : [];
+    const owners = present.length > 1 ? ownerMap(present, previous!) : undefined;
+    for (const track of present) {
+      if (!previous) continue;
+      const anchor = this.#anchorOf(track, previous);
+      const before = anchor.sinceAnchor;
+      const guess = composeMotion(
+        before,
+        track.velocityKnown ? translation(track.velocity.x, track.velocity.y) : NO_MOTION,
+      );
+      const near = owners?.excludedFor(track.id);
+      const measured = estimateObjectMotion(
+        anchor.pyramid,
+        next,
+        anchor.mask,
+        anchor.bounds,
+        guess,
+        this.#options.motion,
+        // The exclusion map is of the previous frame, where anchor pixels were moved by `before`.
+        near
+          ? (x, y) => {
+            const at = applyMotion(before, x, y);
+            return near(at.x, at.y);
+          }
+          : undefined,
+      );
+      anchor.sinceAnchor = measured.motion;
+      const step = { ...measured, motion: composeMotion(invertMotion(before), measured.motion) };
+      const centre = centreOf(track.bounds);
+      const to = applyMotion(step.motion, centre.x, centre.y);
+      anchor.travelPx += Math.hypot(to.x - centre.x, to.y - centre.y);
+      const warped = warpMask(anchor.mask, anchor.bounds, anchor.sinceAnchor);
+      moved.push({
+        track,
+        anchor,
+        step,
+        movedBox: movedBox(anchor.bounds, anchor.sinceAnchor),
+        candidate: {
+          id: track.id,
+          source: "propagation",
+          mask: warped.mask,
+          area: warped.area,
+          bounds: warped.bounds,
+          score: track.score,
+          lowResLogits: track.lowResLogits,
+          priority: 0,
+        },
+      });
+    }
+    if (moved.length > 1) {
+      const steps = new Map(moved.map((m) => [m.track.id, m.step.motion]));
+      resolveOverlaps(
+        moved.map((m) => m.candidate),
+        (c, i) =>
+          -this.#pixelResidual(steps.get(c.id)!, i % frame.width, Math.floor(i / frame.width)),
+      );
+    }
+    const minAreaShare = this.#options.minAreaShare ?? 0.03;
+    const minAreaPx = this.#options.minAreaPx ?? 16;
+    const report: CarriedObject[] = [];
+    for (const { track, anchor, step, candidate, movedBox } of moved) {
+      const reference = track.referenceArea > 0 ? track.referenceArea : anchor.area;
+      let lost: CarriedObject["lost"];
+      const inside = shareInsideFrame(movedBox, frame.width, frame.height);
+      if (inside < 0.05) lost = "left-frame";
+      else if (candidate.area === 0) lost = inside < 0.5 ? "left-frame" : "empty";
+      else if (candidate.area < Math.max(minAreaPx, minAreaShare * reference)) {
+        lost = inside < 0.5 ? "left-frame" : "too-small";
+      }
+      report.push({
+        id: track.id,
+        step,
+        sinceAnchor: anchor.sinceAnchor,
+        framesSinceAnchor: frame.index - anchor.frameIndex,
+        travelPx: anchor.travelPx,
+        sizePx: Math.sqrt(anchor.area),
+        areaShare: reference > 0 ? candidate.area / reference : 0,
+        ...(lost ? { lost } : {}),
+      });
+      if (lost) {
+        state.lose(track.id, lost);
+        this.#anchors.delete(track.id);
+        continue;
+      }
+      const centreBefore = centreOf(track.bounds);
+      const stepCentre = applyMotion(step.motion, centreBefore.x, centreBefore.y);
+      const measured = { x: stepCentre.x - centreBefore.x, y: stepCentre.y - centreBefore.y };
+      // A partly hidden object's visible pixels are shaped by what hides it: its velocity is kept
+      // for finding it again rather than updated from them.
+      if (!track.velocityKnown) {
+        track.velocity = measured;
+        track.velocityKnown = true;
+      } else if (candidate.area >= MIN_VELOCITY_AREA_SHARE * reference) {
+        track.velocity = {
+          x: (1 - VELOCITY_SMOOTHING) * track.velocity.x + VELOCITY_SMOOTHING * measured.x,
+          y: (1 - VELOCITY_SMOOTHING) * track.velocity.y + VELOCITY_SMOOTHING * measured.y,
+        };
+      }
+      track.mask = candidate.mask;
+      track.bounds = candidate.bounds;
+      track.area = candidate.area;
+      track.lowResLogits = this.#movedLogits(anchor, grid);
+      track.lastSeenFrame = frame.index;
+      anchor.carriedMask = candidate.mask;
+    }
+    return report;
+  }
+
+  /** Forgets every anchor (the model refined the objects; each is re-anchored on its next carry). */
+  reset(): void {
+    this.#anchors.clear();
+  }
+
+  /** The object's anchor, re-anchored on its current mask when the model replaced it. */
+  #anchorOf(track: ObjectTrack, pyramid: ImagePyramid): Anchor {
+    const existing = this.#anchors.get(track.id);
+    if (existing && existing.carriedMask === track.mask) return existing;
+    const low = track.lowResLogits;
+    let fill = 0;
+    for (let i = 0; i < low.length; i++) if (low[i] < fill) fill = low[i];
+    const cells = positiveCells(low);
+    const anchor: Anchor = {
+      pyramid,
+      mask: track.mask,
+      bounds: track.bounds,
+      area: track.area,
+      frameIndex: pyramid.frameIndex,
+      lowResLogits: low,
+      logitCells: isEmptyWindow(cells) ? cells : {
+        x0: Math.max(0, cells.x0 - 3),
+        y0: Math.max(0, cells.y0 - 3),
+        x1: Math.min(LOW_RES_SIDE, cells.x1 + 3),
+        y1: Math.min(LOW_RES_SIDE, cells.y1 + 3),
+      },
+      logitFill: Math.min(-1, fill),
+      sinceAnchor: NO_MOTION,
+      travelPx: 0,
+      carriedMask: track.mask,
+    };
+    this.#anchors.set(track.id, anchor);
+    return anchor;
+  }
+
+  #movedLogits(anchor: Anchor, grid: LowResGrid): Float32Array {
+    if (isEmptyWindow(anchor.logitCells)) return anchor.lowResLogits;
+    const cellMotion = gridMotion(anchor.sinceAnchor, grid.cellWidth, grid.cellHeight);
+    const reach = movedWindow(anchor.logitCells, cellMotion, LOW_RES_SIDE, LOW_RES_SIDE, 1);
+    return warpGrid(
+      anchor.lowResLogits,
+      LOW_RES_SIDE,
+      LOW_RES_SIDE,
+      cellMotion,
+      reach,
+      anchor.logitFill,
+    );
+  }
+
+  /** |next(x) - previous(where x came from under `step`)| on the finest motion level. */
+  #pixelResidual(step: Similarity, x: number, y: number): number {
+    const next = this.#current!.levels[0], previous = this.#previous!.levels[0];
+    const k = next.scale, h = (k - 1) / 2;
+    const source = applyMotion(invertMotion(step), x, y);
+    return Math.abs(
+      sampleGray(next.image, (x - h) / k, (y - h) / k) -
+        sampleGray(previous.image, (source.x - h) / k, (source.y - h) / k),
+    );
+  }
+
+  #gridFor(frame: Frame): LowResGrid {
+    if (this.#grid?.frameWidth !== frame.width || this.#grid.frameHeight !== frame.height) {
+      this.#grid = lowResGrid(frame.width, frame.height);
+    }
+    return this.#grid;
+  }
+}
+
+function centreOf(w: PixelWindow): { x: number; y: number } {
+  return { x: (w.x0 + w.x1 - 1) / 2, y: (w.y0 + w.y1 - 1) / 2 };
+}
+
+/** Which object owns each cell of the finest motion level (grown by one cell). */
+interface OwnerMap {
+  /** A test that is true near objects other than `id`, in frame pixels. */
+  excludedFor(id: number): (x: number, y: number) => boolean;
+}
+
+/**
+ * The objects' masks on the previous frame, on the grid of the finest motion level, each grown by
+ * one cell: where two objects meet, the shared edge belongs to whichever is in front, so neither
+ * uses it to measure its motion.
+ */
+function ownerMap(tracks: readonly ObjectTrack[], pyramid: ImagePyramid): OwnerMap {
+  const level = pyramid.levels[0];
+  const k = level.scale, { width, height } = level.image;
+  // Up to 31 objects get a bit each; beyond that, neighbours share bits (more exclusion, still safe).
+  const bits = new Int32Array(width * height);
+  const bitOf = new Map<number, number>();
+  tracks.forEach((t, i) => bitOf.set(t.id, 1 << (i % 31)));
+  for (const t of tracks) {
+    const bit = bitOf.get(t.id)!;
+    const { x0, y0, x1, y1 } = t.bounds;
+    const u0 = Math.max(0, Math.floor(x0 / k) - 1), u1 = Math.min(width, Math.ceil(x1 / k) + 1);
+    const v0 = Math.max(0, Math.floor(y0 / k) - 1), v1 = Math.min(height, Math.ceil(y1 / k) + 1);
+    for (let v = v0; v < v1; v++) {
+      for (let u = u0; u < u1; u++) {
+        const x = Math.min(t.mask.width - 1, Math.floor((u + 0.5) * k));
+        const y = Math.min(t.mask.height - 1, Math.floor((v + 0.5) * k));
+        if (t.mask.data[y * t.mask.width + x] === 0) continue;
+        for (let dv = -1; dv <= 1; dv++) {
+          for (let du = -1; du <= 1; du++) {
+            const uu = u + du, vv = v + dv;
+            if (uu >= 0 && vv >= 0 && uu < width && vv < height) bits[vv * width + uu] |= bit;
+          }
+        }
+      }
+    }
+  }
+  return {
+    excludedFor: (id) => {
+      const others = ~bitOf.get(id)!;
+      return (x, y) => {
+        const u = Math.min(width - 1, Math.floor(x / k)),
+          v = Math.min(height - 1, Math.floor(y / k));
+        return (bits[v * width + u] & others) !== 0;
+      };
+    },
+  };
+}

@@ -1,0 +1,261 @@
+/**
+ * Keyframes: the encoder runs only on the frames a policy picks, objects are carried by motion in
+ * between, prompts and discovery passes fall on keyframes, stride 1 is exactly the frame-by-frame
+ * tracker, and the adaptive policy encodes more often when the scene moves faster.
+ */
+import assert from "node:assert/strict";
+import { from, lastValueFrom, toArray } from "rxjs";
+import type { Frame } from "../src/frame.ts";
+import type { SegmentedFrame } from "../src/segment/mask.ts";
+import { NO_MOTION } from "../src/segment/motion/similarity.ts";
+import type { ObjectPrompt } from "../src/segment/prompts.ts";
+import {
+  adaptiveKeyframes,
+  fixedStride,
+  type KeyframeEvidence,
+} from "../src/segment/tracker/keyframe_policy.ts";
+import type { KeyframeCounts } from "../src/segment/tracker/keyframe_tracker.ts";
+import type { CarriedObject } from "../src/segment/tracker/motion_propagation.ts";
+import type { DiscoveryStep } from "../src/segment/tracker/object_tracker.ts";
+import { trackObjects, type TrackObjectsOptions } from "../src/segment/tracker/track_objects.ts";
+import {
+  type Disc,
+  discMask,
+  discPrompt,
+  hueRgb,
+  maskIou,
+  renderDiscFrames,
+} from "./helpers/disc_scene.ts";
+import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
+
+const WIDTH = 480, HEIGHT = 270;
+
+async function track(
+  frames: readonly Frame[],
+  prompts: readonly ObjectPrompt[],
+  options: TrackObjectsOptions,
+): Promise<{ out: SegmentedFrame[]; segmenter: RegionGrowingSegmenter; counts?: KeyframeCounts }> {
+  const segmenter = new RegionGrowingSegmenter();
+  let counts: KeyframeCounts | undefined;
+  const out = await lastValueFrom(
+    from(frames).pipe(
+      trackObjects(segmenter, prompts, { ...options, onKeyframeCounts: (c) => counts = c }),
+      toArray(),
+    ),
+  );
+  return { out, segmenter, counts };
+}
+
+/** Mean IoU of every drawn object against the scene's truth, and the worst one. */
+function accuracy(out: readonly SegmentedFrame[], discs: readonly Disc[]) {
+  let sum = 0, n = 0, worst = 1;
+  for (const item of out) {
+    for (const object of item.masks.objects) {
+      const iou = maskIou(object.mask, discMask(WIDTH, HEIGHT, discs, object.id, item.frame.index));
+      sum += iou;
+      n++;
+      worst = Math.min(worst, iou);
+    }
+  }
+  return { mean: n > 0 ? sum / n : 0, worst, drawn: n };
+}
+
+const twoDiscs: Disc[] = [
+  { id: 1, x: 120, y: 100, radius: 24, vx: 2, vy: 0.5, rgb: hueRgb(0) },
+  { id: 2, x: 330, y: 170, radius: 30, vx: -1.5, vy: -0.5, rgb: hueRgb(200) },
+];
+
+Deno.test("with stride 1 the keyframe tracker is exactly the frame-by-frame tracker", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 12);
+  const prompts = twoDiscs.map((d) => discPrompt(d, 0));
+  const plain = await track(frames, prompts, {});
+  const keyed = await track(frames, prompts, { keyframes: { policy: fixedStride(1) } });
+  assert.deepEqual(keyed.segmenter.calls, plain.segmenter.calls);
+  assert.equal(keyed.out.length, plain.out.length);
+  plain.out.forEach((item, i) => {
+    const other = keyed.out[i].masks;
+    assert.deepEqual(
+      other.objects.map((o) => [o.id, o.score, o.bbox]),
+      item.masks.objects.map((o) => [o.id, o.score, o.bbox]),
+    );
+    item.masks.objects.forEach((o, k) => assert.deepEqual(other.objects[k].mask.data, o.mask.data));
+  });
+  assert.deepEqual(keyed.counts, {
+    frames: 12,
+    keyframes: 12,
+    encoded: 12,
+    reasons: { stride: 12 },
+  });
+});
+
+Deno.test("stride N encodes every N-th frame and every prompt frame; objects are carried in between", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 20);
+  // A correction for object 2 on frame 6 forces a keyframe there; counting restarts from it.
+  const prompts = [
+    discPrompt(twoDiscs[0], 0),
+    discPrompt(twoDiscs[1], 0),
+    discPrompt(twoDiscs[1], 6),
+  ];
+  const embedded: number[] = [];
+  const { out, segmenter, counts } = await track(frames, prompts, {
+    keyframes: { policy: fixedStride(4) },
+    onState: () => {},
+  });
+  void embedded;
+  assert.equal(out.length, 20);
+  assert.equal(segmenter.calls.embeds, 6, "frames 0, 4, 6, 10, 14, 18");
+  assert.deepEqual(counts?.reasons, { forced: 2, stride: 4 });
+  const { mean, worst, drawn } = accuracy(out, twoDiscs);
+  assert.equal(drawn, 40, "both objects on every frame");
+  assert.ok(
+    mean >= 0.93 && worst >= 0.85,
+    `mean IoU ${mean.toFixed(3)}, worst ${worst.toFixed(3)}`,
+  );
+});
+
+Deno.test("the adaptive policy encodes more often when the scene moves faster, and keeps the masks accurate", async () => {
+  const encodes: number[] = [];
+  for (const speed of [0.5, 1.5, 4]) {
+    const disc: Disc = {
+      id: 1,
+      x: 40,
+      y: 80,
+      radius: 22,
+      vx: speed,
+      vy: speed / 4,
+      rgb: hueRgb(120),
+    };
+    const frames = renderDiscFrames(WIDTH, HEIGHT, [disc], 60);
+    const { out, segmenter } = await track(frames, [discPrompt(disc, 0)], {
+      keyframes: { policy: adaptiveKeyframes() },
+    });
+    const { mean, worst } = accuracy(out, [disc]);
+    assert.ok(
+      mean >= 0.93 && worst >= 0.85,
+      `speed ${speed}: mean IoU ${mean.toFixed(3)}, worst ${worst.toFixed(3)}`,
+    );
+    encodes.push(segmenter.calls.embeds);
+  }
+  assert.ok(
+    encodes[0] < encodes[1] && encodes[1] < encodes[2],
+    `encodes at 0.5, 1.5, 4 px/frame: ${encodes}`,
+  );
+  assert.ok(encodes[2] < 60, `even the fast scene skips frames (${encodes[2]} of 60)`);
+});
+
+Deno.test("discovery passes run on keyframes, with that frame's embedding", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 22);
+  const discovered: number[] = [];
+  const discovery: DiscoveryStep = {
+    runsOn: (frameIndex) => frameIndex % 7 === 0,
+    discover: ({ frame, embedding }) => {
+      assert.equal(embedding.frameWidth, frame.width);
+      discovered.push(frame.index);
+    },
+  };
+  const { segmenter } = await track(frames, twoDiscs.map((d) => discPrompt(d, 0)), {
+    discovery,
+    keyframes: { policy: fixedStride(10) },
+  });
+  assert.deepEqual(discovered, [0, 7, 14, 21]);
+  assert.equal(
+    segmenter.calls.embeds,
+    4,
+    "frames 0, 7, 14, 21 (forced; the stride restarts from each)",
+  );
+});
+
+Deno.test("an object carried out of the frame is lost and no longer drawn", async () => {
+  const disc: Disc = { id: 1, x: 400, y: 130, radius: 20, vx: 6, vy: 0, rgb: hueRgb(60) };
+  const frames = renderDiscFrames(WIDTH, HEIGHT, [disc], 30);
+  const { out } = await track(frames, [discPrompt(disc, 0)], {
+    keyframes: { policy: fixedStride(50) },
+  });
+  // The disc is fully outside from frame 21 on (centre beyond 500).
+  for (const item of out) {
+    const visible = discMask(WIDTH, HEIGHT, [disc], 1, item.frame.index).data.some((v) => v !== 0);
+    if (!visible) {
+      assert.equal(item.masks.objects.length, 0, `frame ${item.frame.index} still draws it`);
+    }
+  }
+  assert.equal(out[5].masks.objects.length, 1);
+});
+
+function carried(overrides: Partial<CarriedObject> = {}): CarriedObject {
+  return {
+    id: 1,
+    step: { motion: NO_MOTION, residual: 1, inlierShare: 1, conditioning: 10, points: 100 },
+    sinceAnchor: NO_MOTION,
+    framesSinceAnchor: 1,
+    travelPx: 0,
+    sizePx: 40,
+    areaShare: 1,
+    ...overrides,
+  };
+}
+
+function evidence(frameIndex: number, overrides: Partial<KeyframeEvidence> = {}): KeyframeEvidence {
+  return { frameIndex, forced: false, carried: [carried()], searching: 0, ...overrides };
+}
+
+Deno.test("fixed stride: every N-th frame from the last keyframe, and forced frames", () => {
+  const policy = fixedStride(3);
+  const picked: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    if (policy.decide(evidence(i, { forced: i === 0 || i === 4 }))) {
+      policy.encoded(i);
+      picked.push(i);
+    }
+  }
+  assert.deepEqual(picked, [0, 3, 4, 7]);
+  assert.equal(fixedStride(1).everyFrame, true);
+  assert.throws(() => fixedStride(0), RangeError);
+});
+
+Deno.test("adaptive policy: why a frame becomes a keyframe", () => {
+  const at = (e: KeyframeEvidence, lastKeyframe = 0, options = {}) => {
+    const policy = adaptiveKeyframes(options);
+    policy.encoded(lastKeyframe);
+    return policy.decide(e);
+  };
+  assert.equal(at(evidence(5)), undefined, "nothing moved");
+  assert.equal(at(evidence(5, { forced: true })), "forced");
+  assert.equal(at(evidence(30)), "max-interval");
+  assert.equal(
+    at(evidence(5, { carried: [carried({ travelPx: 25 })] })),
+    "travel",
+    "25 px of a 40 px object",
+  );
+  assert.equal(at(evidence(5, { carried: [carried({ travelPx: 15 })] })), undefined);
+  assert.equal(
+    at(evidence(5, { carried: [carried({ sinceAnchor: { a: 1.2, b: 0, tx: 0, ty: 0 } })] })),
+    "scale",
+  );
+  assert.equal(
+    at(evidence(5, {
+      carried: [
+        carried({
+          step: { motion: NO_MOTION, residual: 40, inlierShare: 0.3, conditioning: 5, points: 80 },
+        }),
+      ],
+    })),
+    "fit",
+  );
+  assert.equal(at(evidence(5, { carried: [carried({ areaShare: 0.5 })] })), "partial");
+  assert.equal(
+    at(evidence(2, { carried: [carried({ areaShare: 0.5 })] })),
+    undefined,
+    "partial waits 3 frames",
+  );
+  assert.equal(at(evidence(3, { searching: 1 })), "search");
+  assert.equal(at(evidence(5, { carried: [carried({ lost: "too-small" })] })), "lost");
+  assert.equal(
+    at(evidence(5, { carried: [carried({ lost: "left-frame" })] })),
+    undefined,
+    "gone for good",
+  );
+  assert.equal(
+    at(evidence(1, { carried: [carried({ travelPx: 99 })] }), 0, { minInterval: 2 }),
+    undefined,
+  );
+});

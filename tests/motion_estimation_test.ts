@@ -1,0 +1,237 @@
+/**
+ * Motion estimation and mask propagation on synthetic frames with known motion: translations
+ * (large, small, sub-pixel), scale and rotation, textured and plain objects, a background panning
+ * the other way, and the similarity algebra the propagation composes motions with.
+ */
+import assert from "node:assert/strict";
+import { buildPyramid } from "../src/segment/motion/image_pyramid.ts";
+import { estimateObjectMotion } from "../src/segment/motion/object_motion.ts";
+import {
+  aboutCentre,
+  applyMotion,
+  composeMotion,
+  gridMotion,
+  invertMotion,
+  motionAngle,
+  motionScale,
+  type Similarity,
+  translation,
+} from "../src/segment/motion/similarity.ts";
+import { warpGrid, warpMask } from "../src/segment/motion/warp.ts";
+import { maskExtent } from "../src/segment/tracker/pixel_window.ts";
+import { maskIou } from "./helpers/disc_scene.ts";
+import { renderTextured, type TexturedScene } from "./helpers/textured_scene.ts";
+
+const WIDTH = 640, HEIGHT = 360;
+
+function boundsOf(mask: { width: number; height: number; data: Uint8Array }) {
+  return maskExtent(mask, { x0: 0, y0: 0, x1: mask.width, y1: mask.height }).bounds;
+}
+
+/** Measures `truth` between frame 0 and frame 1 of `scene`; returns the estimate and the masks. */
+function measure(scene: TexturedScene, truth: Similarity) {
+  const first = renderTextured(scene, { a: 1, b: 0, tx: 0, ty: 0 }, 0);
+  const second = renderTextured(scene, truth, 1);
+  const bounds = boundsOf(first.mask);
+  const estimate = estimateObjectMotion(
+    buildPyramid(first.frame),
+    buildPyramid(second.frame),
+    first.mask,
+    bounds,
+  );
+  const moved = warpMask(first.mask, bounds, estimate.motion);
+  return { estimate, moved, truthMask: second.mask };
+}
+
+function centroid(mask: { width: number; data: Uint8Array }): { x: number; y: number } {
+  let sx = 0, sy = 0, n = 0;
+  mask.data.forEach((v, i) => {
+    if (v === 0) return;
+    sx += i % mask.width;
+    sy += Math.floor(i / mask.width);
+    n++;
+  });
+  return { x: sx / n, y: sy / n };
+}
+
+for (const textured of [true, false]) {
+  const kind = textured ? "textured" : "plain";
+  Deno.test(`a ${kind} object translated by a known amount is measured, and its mask moved, to within one pixel`, () => {
+    const scene: TexturedScene = {
+      width: WIDTH,
+      height: HEIGHT,
+      shape: "square",
+      centre: [300, 170],
+      radius: 45,
+      textured,
+    };
+    for (const [dx, dy] of [[7, -4], [-22, 3], [15, 11], [2.5, 1.25]]) {
+      const { estimate, moved, truthMask } = measure(scene, translation(dx, dy));
+      const centre = applyMotion(estimate.motion, 300, 170);
+      assert.ok(
+        Math.hypot(centre.x - 300 - dx, centre.y - 170 - dy) < 1,
+        `(${dx}, ${dy}) measured as (${(centre.x - 300).toFixed(2)}, ${
+          (centre.y - 170).toFixed(2)
+        })`,
+      );
+      const got = centroid(moved.mask), want = centroid(truthMask);
+      assert.ok(
+        Math.hypot(got.x - want.x, got.y - want.y) < 1,
+        `moved mask centroid off by (${(got.x - want.x).toFixed(2)}, ${
+          (got.y - want.y).toFixed(2)
+        })`,
+      );
+      assert.ok(maskIou(moved.mask, truthMask) > 0.95, `IoU ${maskIou(moved.mask, truthMask)}`);
+      assert.ok(estimate.inlierShare > 0.9, `inlier share ${estimate.inlierShare}`);
+    }
+  });
+}
+
+Deno.test("a sub-pixel translation is measured to within a quarter pixel", () => {
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "disc",
+    centre: [320, 180],
+    radius: 50,
+    textured: true,
+  };
+  const { estimate } = measure(scene, translation(0.6, -0.35));
+  const centre = applyMotion(estimate.motion, 320, 180);
+  assert.ok(Math.abs(centre.x - 320 - 0.6) < 0.25, `x ${centre.x - 320}`);
+  assert.ok(Math.abs(centre.y - 180 + 0.35) < 0.25, `y ${centre.y - 180}`);
+});
+
+Deno.test("the scale and rotation of a textured object are measured", () => {
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "square",
+    centre: [320, 180],
+    radius: 60,
+    textured: true,
+  };
+  const truth = aboutCentre(320, 180, 1.06, 0.05, 3, -2);
+  const { estimate, moved, truthMask } = measure(scene, truth);
+  assert.ok(
+    Math.abs(motionScale(estimate.motion) - 1.06) < 0.015,
+    `scale ${motionScale(estimate.motion)}`,
+  );
+  assert.ok(
+    Math.abs(motionAngle(estimate.motion) - 0.05) < 0.015,
+    `angle ${motionAngle(estimate.motion)}`,
+  );
+  assert.ok(maskIou(moved.mask, truthMask) > 0.95, `IoU ${maskIou(moved.mask, truthMask)}`);
+});
+
+Deno.test("a plain disc keeps its size: scale and rotation it cannot show are not invented", () => {
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "disc",
+    centre: [300, 180],
+    radius: 40,
+    textured: false,
+    pan: [-2, 1],
+  };
+  const { estimate } = measure(scene, translation(5, 2));
+  assert.ok(
+    Math.abs(motionScale(estimate.motion) - 1) < 0.01,
+    `scale ${motionScale(estimate.motion)}`,
+  );
+  assert.ok(Math.abs(motionAngle(estimate.motion)) < 0.01, `angle ${motionAngle(estimate.motion)}`);
+});
+
+Deno.test("a background panning the other way does not drag the object's motion", () => {
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "square",
+    centre: [300, 180],
+    radius: 40,
+    textured: false,
+    pan: [-6, 3],
+  };
+  const { estimate } = measure(scene, translation(6, 0));
+  const centre = applyMotion(estimate.motion, 300, 180);
+  assert.ok(Math.hypot(centre.x - 306, centre.y - 180) < 1, `(${centre.x}, ${centre.y})`);
+});
+
+Deno.test("pixels excluded from the estimate (another object's border) are not used", () => {
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "square",
+    centre: [300, 180],
+    radius: 40,
+    textured: true,
+  };
+  const first = renderTextured(scene, translation(0, 0), 0);
+  const second = renderTextured(scene, translation(4, 0), 1);
+  // Corrupt the right half of the object in the second frame, as an occluder would, and exclude it.
+  for (let y = 0; y < HEIGHT; y++) {
+    for (let x = 300; x < WIDTH; x++) {
+      second.frame.data.fill(255, (y * WIDTH + x) * 3, (y * WIDTH + x) * 3 + 3);
+    }
+  }
+  const estimate = estimateObjectMotion(
+    buildPyramid(first.frame),
+    buildPyramid(second.frame),
+    first.mask,
+    boundsOf(first.mask),
+    undefined,
+    {},
+    (x) => x >= 290,
+  );
+  const centre = applyMotion(estimate.motion, 300, 180);
+  assert.ok(Math.hypot(centre.x - 304, centre.y - 180) < 1, `(${centre.x}, ${centre.y})`);
+});
+
+Deno.test("an object too small to measure keeps the guessed motion", () => {
+  const mask = { width: 64, height: 64, data: new Uint8Array(64 * 64) };
+  mask.data[10 * 64 + 10] = 1;
+  const frame = renderTextured(
+    { width: 64, height: 64, shape: "disc", centre: [10, 10], radius: 1, textured: false },
+    translation(0, 0),
+    0,
+  ).frame;
+  const pyramid = buildPyramid(frame);
+  const estimate = estimateObjectMotion(pyramid, pyramid, mask, boundsOf(mask), translation(2, 1));
+  assert.equal(estimate.points, 0);
+  assert.deepEqual(estimate.motion, translation(2, 1));
+});
+
+Deno.test("similarities compose, invert and convert to grid cells consistently", () => {
+  const m1 = aboutCentre(100, 50, 1.1, 0.2, 3, -4), m2 = aboutCentre(20, 80, 0.95, -0.1, -7, 2);
+  const p = { x: 33, y: 71 };
+  const step = applyMotion(m2, applyMotion(m1, p.x, p.y).x, applyMotion(m1, p.x, p.y).y);
+  const composed = applyMotion(composeMotion(m1, m2), p.x, p.y);
+  assert.ok(Math.hypot(step.x - composed.x, step.y - composed.y) < 1e-9);
+  const back = applyMotion(
+    invertMotion(m1),
+    applyMotion(m1, p.x, p.y).x,
+    applyMotion(m1, p.x, p.y).y,
+  );
+  assert.ok(Math.hypot(back.x - p.x, back.y - p.y) < 1e-9);
+  // Cell (u, v) of a 5-pixel grid has its centre at frame (5u + 2, 5v + 2).
+  const cell = gridMotion(m1, 5, 5);
+  const u = 7, v = 3;
+  const onGrid = applyMotion(cell, u, v);
+  const onFrame = applyMotion(m1, 5 * u + 2, 5 * v + 2);
+  assert.ok(Math.hypot(5 * onGrid.x + 2 - onFrame.x, 5 * onGrid.y + 2 - onFrame.y) < 1e-9);
+});
+
+Deno.test("warping by a whole-pixel translation moves a mask exactly, and a grid moves with it", () => {
+  const mask = { width: 40, height: 30, data: new Uint8Array(40 * 30) };
+  for (let y = 5; y < 12; y++) for (let x = 8; x < 20; x++) mask.data[y * 40 + x] = 1;
+  const moved = warpMask(mask, boundsOf(mask), translation(3, 4));
+  assert.equal(moved.area, 7 * 12);
+  assert.deepEqual(moved.bounds, { x0: 11, y0: 9, x1: 23, y1: 16 });
+  const cut = warpMask(mask, boundsOf(mask), translation(35, 0));
+  assert.equal(cut.area, 0, "moved out of the frame entirely");
+  const grid = new Float32Array(16 * 16).fill(-5);
+  grid[4 * 16 + 4] = 7;
+  const shifted = warpGrid(grid, 16, 16, translation(2, 1), { x0: 0, y0: 0, x1: 16, y1: 16 }, -9);
+  assert.equal(shifted[5 * 16 + 6], 7);
+  assert.equal(shifted[4 * 16 + 4], -5);
+});
