@@ -14,7 +14,7 @@ import {
   fixedStride,
   type KeyframeEvidence,
 } from "../src/segment/tracker/keyframe_policy.ts";
-import type { KeyframeCounts } from "../src/segment/tracker/keyframe_tracker.ts";
+import { type KeyframeCounts, KeyframeTracker } from "../src/segment/tracker/keyframe_tracker.ts";
 import type { CarriedObject } from "../src/segment/tracker/motion_propagation.ts";
 import type { DiscoveryStep } from "../src/segment/tracker/object_tracker.ts";
 import { trackObjects, type TrackObjectsOptions } from "../src/segment/tracker/track_objects.ts";
@@ -26,6 +26,7 @@ import {
   maskIou,
   renderDiscFrames,
 } from "./helpers/disc_scene.ts";
+import { DelayedSegmenter } from "./helpers/delayed_segmenter.ts";
 import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
 
 const WIDTH = 480, HEIGHT = 270;
@@ -85,6 +86,8 @@ Deno.test("with stride 1 the keyframe tracker is exactly the frame-by-frame trac
     keyframes: 12,
     encoded: 12,
     reasons: { stride: 12 },
+    folded: 0,
+    meanFoldDelay: 0,
   });
 });
 
@@ -96,12 +99,9 @@ Deno.test("stride N encodes every N-th frame and every prompt frame; objects are
     discPrompt(twoDiscs[1], 0),
     discPrompt(twoDiscs[1], 6),
   ];
-  const embedded: number[] = [];
   const { out, segmenter, counts } = await track(frames, prompts, {
     keyframes: { policy: fixedStride(4) },
-    onState: () => {},
   });
-  void embedded;
   assert.equal(out.length, 20);
   assert.equal(segmenter.calls.embeds, 6, "frames 0, 4, 6, 10, 14, 18");
   assert.deepEqual(counts?.reasons, { forced: 2, stride: 4 });
@@ -258,4 +258,55 @@ Deno.test("adaptive policy: why a frame becomes a keyframe", () => {
     at(evidence(1, { carried: [carried({ travelPx: 99 })] }), 0, { minInterval: 2 }),
     undefined,
   );
+});
+
+Deno.test("asynchronous refinement: every frame is emitted at once with carried masks; refinements are taken over later", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 30);
+  const inner = new RegionGrowingSegmenter();
+  const segmenter = new DelayedSegmenter(inner, 3);
+  const tracker = new KeyframeTracker(segmenter, twoDiscs.map((d) => discPrompt(d, 0)), {
+    keyframes: { policy: fixedStride(6), refine: "async" },
+  });
+  const drawn: number[] = [];
+  let sum = 0, n = 0;
+  for (const frame of frames) {
+    segmenter.tick();
+    await segmenter.settled();
+    // The step resolves while an embedding is still held back: it never waits for the model.
+    const masks = await tracker.step(frame);
+    drawn.push(masks.objects.length);
+    for (const object of masks.objects) {
+      sum += maskIou(object.mask, discMask(WIDTH, HEIGHT, twoDiscs, object.id, frame.index));
+      n++;
+    }
+  }
+  for (let i = 0; i < 4; i++) segmenter.tick();
+  await tracker.settle();
+  // The objects of the frame-0 prompts appear once that refinement is taken over (3 frames later).
+  assert.deepEqual(drawn.slice(0, 4), [0, 0, 0, 2]);
+  assert.ok(drawn.slice(3).every((count) => count === 2), `objects drawn per frame: ${drawn}`);
+  const counts = tracker.counts();
+  assert.equal(counts.folded, 5, "keyframes 0, 6, 12, 18, 24 taken over (30 is past the end)");
+  assert.equal(counts.meanFoldDelay, 3);
+  assert.ok(sum / n >= 0.93, `mean IoU ${(sum / n).toFixed(3)}`);
+});
+
+Deno.test("asynchronous refinement starts no optional keyframe while one is under way", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 20);
+  const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), 8);
+  const tracker = new KeyframeTracker(segmenter, twoDiscs.map((d) => discPrompt(d, 0)), {
+    keyframes: { policy: fixedStride(2), refine: "async" },
+  });
+  let mostPending = 0;
+  for (const frame of frames) {
+    segmenter.tick();
+    await segmenter.settled();
+    await tracker.step(frame);
+    mostPending = Math.max(mostPending, segmenter.pending);
+  }
+  for (let i = 0; i < 9; i++) segmenter.tick();
+  await tracker.settle();
+  assert.equal(mostPending, 1);
+  // Keyframes 0, 8 (first free frame after 0's refinement lands), 16.
+  assert.equal(tracker.counts().encoded, 3);
 });

@@ -4,6 +4,13 @@
  * next keyframe the carried masks become the prompts the model refines (box, inner point, moved
  * low-res logits as mask input). User prompts and discovery passes always fall on keyframes. With
  * a policy that picks every frame it is exactly the frame-by-frame tracker.
+ *
+ * Refinement is synchronous by default: a keyframe's masks wait for the model. Asynchronous
+ * refinement (for live streams, where waiting means latency) emits every frame at once with the
+ * carried masks, refines a copy of the tracker on the keyframe in the background, and when that is
+ * done (some frames later) takes the refined objects over and moves them on to the current frame
+ * by the motion measured in the meantime. Only one optional refinement is under way at a time;
+ * frames with user prompts or a discovery pass due start one in any case.
  * @module
  */
 import type { Frame } from "../../frame.ts";
@@ -11,15 +18,36 @@ import type { FrameMasks } from "../mask.ts";
 import type { ObjectPrompt } from "../prompts.ts";
 import type { FrameEmbedding, Segmenter } from "../segmenter.ts";
 import type { KeyframePolicy, KeyframeReason } from "./keyframe_policy.ts";
-import { MotionPropagator, type PropagationOptions } from "./motion_propagation.ts";
+import {
+  type MotionMarks,
+  MotionPropagator,
+  type PropagationOptions,
+} from "./motion_propagation.ts";
 import { ObjectTracker, type TrackerOptions } from "./object_tracker.ts";
 import { searchesOn } from "./reacquisition.ts";
 import type { TrackerState } from "./tracker_state.ts";
+
+/** When a keyframe's refinement shows: on the keyframe itself, or on a later frame. */
+export type RefinementMode = "sync" | "async";
 
 /** How keyframes are chosen and objects carried between them. */
 export interface KeyframeOptions {
   readonly policy: KeyframePolicy;
   readonly propagation?: PropagationOptions;
+  /** `sync` (default): a keyframe's output waits for the model; `async`: see the module notes. */
+  readonly refine?: RefinementMode;
+}
+
+/** A keyframe being refined in the background. */
+interface PendingRefinement {
+  readonly frameIndex: number;
+  readonly fork: ObjectTracker;
+  readonly marks: MotionMarks;
+  /** True once the fork has refined the frame. */
+  finished: boolean;
+  error?: unknown;
+  /** Settles when the fork has refined the frame (never rejects). */
+  done: Promise<void>;
 }
 
 /** Counts of a keyframe run, for reports. */
@@ -31,6 +59,9 @@ export interface KeyframeCounts {
   readonly encoded: number;
   /** Keyframes by reason. */
   readonly reasons: Readonly<Partial<Record<KeyframeReason, number>>>;
+  /** Asynchronous refinements taken over, and how many frames after their keyframe (mean). */
+  readonly folded: number;
+  readonly meanFoldDelay: number;
 }
 
 /**
@@ -56,6 +87,10 @@ export class KeyframeTracker {
   #encoded = 0;
   readonly #reasons: Partial<Record<KeyframeReason, number>> = {};
   #started = false;
+  readonly #async: boolean;
+  #pending: PendingRefinement[] = [];
+  #folded = 0;
+  #foldDelay = 0;
 
   constructor(
     segmenter: Segmenter,
@@ -67,6 +102,7 @@ export class KeyframeTracker {
     this.#propagator = new MotionPropagator(options.keyframes.propagation);
     this.#policy = options.keyframes.policy;
     this.#options = options;
+    this.#async = options.keyframes.refine === "async";
   }
 
   /** The objects (see `ObjectTracker.state`). */
@@ -81,6 +117,8 @@ export class KeyframeTracker {
       keyframes: this.#keyframes,
       encoded: this.#encoded,
       reasons: { ...this.#reasons },
+      folded: this.#folded,
+      meanFoldDelay: this.#folded > 0 ? this.#foldDelay / this.#folded : 0,
     };
   }
 
@@ -105,9 +143,11 @@ export class KeyframeTracker {
     }
     this.#propagator.observe(frame);
     const index = frame.index;
+    if (this.#async) this.#foldFinished(frame);
     const forced = !this.#started || tracker.promptsDue(index) || tracker.discoversOn(index);
     const carried = this.#started ? tracker.carry(frame, this.#propagator) : undefined;
     this.#started = true;
+    if (this.#async && !forced && this.#pending.length > 0) return carried!.masks;
     const reason = this.#policy.decide({
       frameIndex: index,
       forced,
@@ -116,7 +156,65 @@ export class KeyframeTracker {
     });
     if (!reason) return carried!.masks;
     this.#count(index, reason);
-    return await tracker.step(frame, encode);
+    if (!this.#async) return await tracker.step(frame, encode);
+    this.#refineInBackground(frame, encode);
+    return carried?.masks ?? emptyMasks(frame);
+  }
+
+  /**
+   * Waits for the refinements under way (at the end of a stream, so that none still uses the
+   * segmenter when it is released); their results are not used.
+   */
+  async settle(): Promise<void> {
+    await Promise.all(this.#pending.map((p) => p.done));
+    this.#pending = [];
+  }
+
+  /** Starts refining `frame` on a copy of the tracker as of now. */
+  #refineInBackground(frame: Frame, encode: () => Promise<FrameEmbedding>): void {
+    const fork = this.#tracker.fork(this.#tracker.takePrompts(frame.index));
+    const pending: PendingRefinement = {
+      frameIndex: frame.index,
+      fork,
+      marks: this.#propagator.mark(),
+      finished: false,
+      done: Promise.resolve(),
+    };
+    pending.done = fork.step(frame, encode).then(
+      () => {
+        pending.finished = true;
+      },
+      (error) => {
+        pending.finished = true;
+        pending.error = error;
+      },
+    );
+    this.#pending.push(pending);
+  }
+
+  /**
+   * Takes over the newest finished refinement (older ones are dropped, finished or not) and moves
+   * its objects on to the frame before `frame`. A failed refinement fails the stream.
+   */
+  #foldFinished(frame: Frame): void {
+    let newest = -1;
+    this.#pending.forEach((p, i) => {
+      if (p.finished) newest = i;
+    });
+    if (newest < 0) return;
+    const refined = this.#pending[newest];
+    this.#pending = this.#pending.slice(newest + 1);
+    if (refined.error !== undefined) throw refined.error;
+    const previous = this.#propagator.previousPyramid;
+    this.#tracker.adopt(refined.fork);
+    this.#folded++;
+    this.#foldDelay += frame.index - refined.frameIndex;
+    if (previous) {
+      this.#propagator.fastForward(this.#tracker.state, refined.marks, {
+        ...frame,
+        index: previous.frameIndex,
+      });
+    }
   }
 
   #count(frameIndex: number, reason: KeyframeReason): void {
@@ -135,4 +233,14 @@ export class KeyframeTracker {
     }
     return count;
   }
+}
+
+function emptyMasks(frame: Frame): FrameMasks {
+  return {
+    frameIndex: frame.index,
+    ptsSeconds: frame.ptsSeconds,
+    width: frame.width,
+    height: frame.height,
+    objects: [],
+  };
 }

@@ -85,6 +85,16 @@ interface Anchor {
   carriedMask: BinaryMask;
 }
 
+/** Every carried object's anchor and motion on a frame (see `MotionPropagator.mark`). */
+export interface MotionMarks {
+  readonly frameIndex: number;
+  readonly pyramid: ImagePyramid | undefined;
+  readonly marks: ReadonlyMap<
+    number,
+    { readonly anchor: object; readonly sinceAnchor: Similarity; readonly travelPx: number }
+  >;
+}
+
 /** Weight of a new step in the running velocity. */
 const VELOCITY_SMOOTHING = 0.5;
 /** Below this share of its usual area an object's measured motion does not update its velocity. */
@@ -259,9 +269,53 @@ export class MotionPropagator {
     return report;
   }
 
-  /** Forgets every anchor (the model refined the objects; each is re-anchored on its next carry). */
-  reset(): void {
-    this.#anchors.clear();
+  /**
+   * Where every carried object stands now (its anchor and the motion since it), so that masks
+   * refined later for the current frame can be moved on by the motion measured in the meantime
+   * (see {@link fastForward}).
+   */
+  mark(): MotionMarks {
+    const marks = new Map<number, { anchor: Anchor; sinceAnchor: Similarity; travelPx: number }>();
+    for (const [id, anchor] of this.#anchors) {
+      marks.set(id, { anchor, sinceAnchor: anchor.sinceAnchor, travelPx: anchor.travelPx });
+    }
+    return { frameIndex: this.#current?.frameIndex ?? -1, pyramid: this.#current, marks };
+  }
+
+  /**
+   * Moves objects refined on the marked frame (tracked with `lastSeenFrame` equal to it) on to
+   * `frame`, the last frame carried since: each is anchored on its refined mask with the marked
+   * frame's grey images, moved by the motion its previous anchor measured since the mark (or by
+   * its velocity when there is none), and left as drawn on `frame`. The next {@link carry}
+   * measures its motion from the refined anchor directly.
+   */
+  fastForward(state: TrackerState, marks: MotionMarks, frame: Frame): void {
+    const pyramid = marks.pyramid;
+    if (!pyramid) return;
+    const grid = this.#gridFor(frame);
+    const gap = frame.index - marks.frameIndex;
+    for (const track of state.tracks()) {
+      if (track.status !== "tracked" || track.lastSeenFrame !== marks.frameIndex) continue;
+      const mark = marks.marks.get(track.id);
+      const live = this.#anchors.get(track.id);
+      const motion = mark && live === mark.anchor
+        ? composeMotion(invertMotion(mark.sinceAnchor), live.sinceAnchor)
+        : track.velocityKnown
+        ? translation(track.velocity.x * gap, track.velocity.y * gap)
+        : NO_MOTION;
+      this.#anchors.delete(track.id);
+      const anchor = this.#anchorOf(track, pyramid);
+      anchor.sinceAnchor = motion;
+      anchor.travelPx = mark && live === mark.anchor ? live.travelPx - mark.travelPx : 0;
+      if (gap <= 0) continue;
+      const warped = warpMask(anchor.mask, anchor.bounds, motion);
+      track.mask = warped.mask;
+      track.bounds = warped.bounds;
+      track.area = warped.area;
+      track.lowResLogits = this.#movedLogits(anchor, grid);
+      track.lastSeenFrame = frame.index;
+      anchor.carriedMask = warped.mask;
+    }
   }
 
   /** The object's anchor, re-anchored on its current mask when the model replaced it. */

@@ -151,15 +151,44 @@ export class ObjectTracker {
   /** The last frame the objects were carried to by motion (the model may still refine it). */
   #carriedFrameIndex = -1;
 
+  /**
+   * @param state objects to start from (used by {@link fork}; default: none)
+   */
   constructor(
     segmenter: Segmenter,
     prompts: readonly ObjectPrompt[],
     options: TrackerOptions = {},
+    state?: TrackerState,
   ) {
     this.#segmenter = segmenter;
     this.#schedule = new PromptSchedule(prompts, options.fps);
     this.#options = options;
-    this.state = new TrackerState(this.#schedule.ids(), options.maxObjects);
+    this.state = state ?? new TrackerState(this.#schedule.ids(), options.maxObjects);
+  }
+
+  /**
+   * A copy of this tracker, as of the last frame processed, to refine that frame in the background
+   * while this one carries on (see {@link adopt}). `prompts` are user prompts the copy applies
+   * (taken from this tracker with {@link takePrompts}); the copy shares the segmenter and options.
+   */
+  fork(prompts: readonly ObjectPrompt[] = []): ObjectTracker {
+    const fork = new ObjectTracker(this.#segmenter, prompts, this.#options, this.state.copy());
+    fork.#previousFrameIndex = this.#previousFrameIndex;
+    fork.#carriedFrameIndex = this.#carriedFrameIndex;
+    return fork;
+  }
+
+  /** The user prompts due on `frameIndex`, removed from the schedule (for a {@link fork}). */
+  takePrompts(frameIndex: number): ObjectPrompt[] {
+    return this.#schedule.take(frameIndex);
+  }
+
+  /**
+   * Takes over the objects of `refined` (a {@link fork} that refined an earlier frame): they
+   * replace this tracker's objects; the caller moves them on to the current frame.
+   */
+  adopt(refined: ObjectTracker): void {
+    this.state.adopt(refined.state);
   }
 
   /** Whether user prompts (first prompts or corrections) are due on frame `frameIndex`. */

@@ -2,7 +2,7 @@
  * The tracking stage: frames in, frames with their tracked objects' masks out.
  * @module
  */
-import { concatMap, defer, finalize, type OperatorFunction } from "rxjs";
+import { concat, concatMap, defer, finalize, ignoreElements, type OperatorFunction } from "rxjs";
 import type { Frame } from "../../frame.ts";
 import type { SegmentedFrame } from "../mask.ts";
 import type { ObjectPrompt } from "../prompts.ts";
@@ -53,13 +53,16 @@ export function trackObjects(
         const keyframes = { ...options, keyframes: options.keyframes };
         const tracker = new KeyframeTracker(segmenter, prompts, keyframes);
         options.onState?.(tracker.state);
-        return frames.pipe(
-          concatMap(async (frame): Promise<SegmentedFrame> => ({
-            frame,
-            masks: await tracker.step(frame),
-          })),
-          finalize(() => options.onKeyframeCounts?.(tracker.counts())),
-        );
+        return concat(
+          frames.pipe(
+            concatMap(async (frame): Promise<SegmentedFrame> => ({
+              frame,
+              masks: await tracker.step(frame),
+            })),
+          ),
+          // Background refinements still under way must not outlive the stream (and its model).
+          defer(() => tracker.settle()).pipe(ignoreElements()),
+        ).pipe(finalize(() => options.onKeyframeCounts?.(tracker.counts())));
       }
       const tracker = new ObjectTracker(segmenter, prompts, options);
       options.onState?.(tracker.state);

@@ -201,6 +201,27 @@ export class TrackerState {
     this.#largestId = Math.max(this.#largestId, track.id);
   }
 
+  /**
+   * @internal A copy to refine in the background: every object's state is copied (its masks and
+   * arrays are shared: they are replaced, never written to).
+   */
+  copy(): TrackerState {
+    const copy = new TrackerState([], this.#maxObjects);
+    for (const [id, track] of this.#tracks) {
+      copy.#tracks.set(id, { ...track });
+    }
+    copy.#largestId = this.#largestId;
+    copy.#frameIndex = this.#frameIndex;
+    return copy;
+  }
+
+  /** @internal Takes over every object of `other` (a refined copy), dropping the current ones. */
+  adopt(other: TrackerState): void {
+    this.#tracks.clear();
+    for (const [id, track] of other.#tracks) this.#tracks.set(id, { ...track });
+    this.#largestId = Math.max(this.#largestId, other.#largestId);
+  }
+
   /** @internal Starts processing a frame. */
   beginFrame(frameIndex: number): void {
     this.#frameIndex = frameIndex;
