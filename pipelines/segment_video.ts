@@ -32,6 +32,8 @@ export interface SegmentVideoOptions {
   readonly masksJsonl?: string;
   readonly overlay?: OverlayOptions;
   readonly codec?: VideoCodecChoice;
+  /** libx264 preset of the output (default: ffmpeg's, "medium"). */
+  readonly preset?: string;
   readonly maxFrames?: number;
   /** Aborting stops decoding; every output is then finalized and the stream completes. */
   readonly signal?: AbortSignal;
@@ -78,6 +80,7 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
           height: info.height,
           frameRate: info.frameRate,
           codec: options.codec,
+          preset: options.preset,
           audio,
           live: source.live,
         }),

@@ -23,6 +23,12 @@ import {
   type EverythingImageArgs,
 } from "./everything_args.ts";
 import {
+  REALTIME_FLAG_OPTIONS,
+  REALTIME_FLAG_SHAPE,
+  type RealtimeArgs,
+  realtimeFlags,
+} from "./realtime_args.ts";
+import {
   type Container,
   CONTAINER_BY_EXTENSION,
   type OutputTarget,
@@ -57,6 +63,8 @@ export interface SegmentArgs {
   readonly model: ModelChoice;
   /** `--everything-every K`: periodic everything passes that discover objects to track. */
   readonly discovery?: DiscoveryArgs;
+  /** Keyframes, refinement, latency target, model threads, output preset (as given). */
+  readonly realtime: RealtimeArgs;
 }
 
 /** The validated options of `segment --everything`: one frame in, masks and a PNG overlay out. */
@@ -99,6 +107,7 @@ export const SEGMENT_OPTIONS = {
   threads: { type: "string" },
   calibration: { type: "string" },
   ...EVERYTHING_FLAG_OPTIONS,
+  ...REALTIME_FLAG_OPTIONS,
 } as const satisfies ParseArgsConfig["options"];
 
 const nonEmpty = (flag: string) =>
@@ -141,6 +150,7 @@ const rawSchema = z.object({
   }).transform(Number).optional(),
   calibration: nonEmpty("--calibration").optional(),
   ...EVERYTHING_FLAG_SHAPE,
+  ...REALTIME_FLAG_SHAPE,
 });
 
 /**
@@ -215,6 +225,12 @@ export function parseSegmentArgs(
   if (output.kind === "file" && raw.input !== "-" && sameFile(raw.input, output.path)) {
     throw new UsageError(`--output must differ from --input (both are "${raw.input}")`);
   }
+  let realtime: RealtimeArgs;
+  try {
+    realtime = realtimeFlags(raw);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
   let flagPrompts: ObjectPrompt[];
   try {
     flagPrompts = [
@@ -242,6 +258,7 @@ export function parseSegmentArgs(
     progress: raw.progress,
     model,
     ...(everything.discovery ? { discovery: everything.discovery } : {}),
+    realtime,
   };
 }
 

@@ -20,7 +20,9 @@ import {
 import { discoveryOptions, runEverythingImage } from "./everything.ts";
 import { reportProgress } from "./progress.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
-import { chooseSegmentation } from "./segmentation_stage.ts";
+import { chooseSegmentation, type RealtimeReport } from "./segmentation_stage.ts";
+import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
+import { formatRealtimeReport, realtimeReportRecord } from "./realtime_report.ts";
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -84,8 +86,17 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   const info = await probeVideo(source);
   if (signal.aborted) return;
   const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
+  let realtime: RealtimePlan;
+  try {
+    realtime = resolveRealtime(args.realtime, source.live);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  let realtimeReport: RealtimeReport | undefined;
   const choice = chooseSegmentation(prompts, args.model, {
     ...(args.discovery ? { discovery: discoveryOptions(args.discovery) } : {}),
+    realtime,
+    onRealtimeReport: (report) => realtimeReport = report,
   });
   if (choice.notice) say(choice.notice);
   const progress: ProgressMode = args.quiet
@@ -105,6 +116,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       maxFrames: args.maxFrames,
       signal,
       stats,
+      ...(realtime.preset ? { preset: realtime.preset } : {}),
     }).pipe(reportProgress({
       mode: progress,
       totalFrames: args.maxFrames !== undefined && expectedFrames !== undefined
@@ -117,11 +129,17 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   const seconds = (performance.now() - started) / 1000;
   const summary = stats.summary();
   if (progress === "json") {
+    if (realtimeReport) {
+      await Deno.stderr.write(
+        encoder.encode(JSON.stringify(realtimeReportRecord(realtimeReport)) + "\n"),
+      );
+    }
     await Deno.stderr.write(encoder.encode(
       JSON.stringify({ event: "stats", ...summary, seconds: Math.round(seconds * 1000) / 1000 }) +
         "\n",
     ));
   } else {
+    if (realtimeReport) say(formatRealtimeReport(realtimeReport));
     say(
       `${formatStreamStats(summary)}; ${seconds.toFixed(1)} s (${
         (summary.framesOutput / Math.max(seconds, 1e-9)).toFixed(1)

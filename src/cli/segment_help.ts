@@ -4,6 +4,7 @@
  */
 import { PROMPT_FLAG_SYNTAX } from "../segment/prompts.ts";
 import { DEFAULT_PRECISION } from "./args.ts";
+import { DEFAULT_LATENCY_TARGET_MS, DEFAULT_LIVE_PRESET } from "./realtime_args.ts";
 
 /** Everything the segment command accepts, as printed by `--help`. */
 export const SEGMENT_HELP =
@@ -74,6 +75,23 @@ Model (loaded only when there is something to segment):
                            encoder, calibrated on frames of --calibration (first use only)
       --calibration SRC    a video, an image or a directory of them (default: samples/)
       --threads N          threads per ONNX Runtime session (default: all cores)
+
+Real time (tracking runs; the model runs in worker threads):
+      --stride N|auto      run the image encoder every N-th frame only (N = 1: every frame, the
+                           default for files) and carry the objects between encoder frames by
+                           motion measured on small grey frames; auto (the default for live
+                           inputs) encodes when motion, fit, partial visibility or a lost object
+                           calls for it. Prompt and everything frames are always encoded
+      --refine sync|async  sync (default for files): an encoder frame's masks wait for the
+                           model; async (default for live inputs with keyframes): every frame is
+                           output at once with motion-carried masks, the model's refinement is
+                           folded in when ready (results then depend on timing)
+      --latency-target MS  live inputs: the capture-to-output latency (95th percentile) that
+                           auto keyframes are spaced out to hold (default ${DEFAULT_LATENCY_TARGET_MS})
+      --encoder-workers N  image encoders working at once, one frame each (default 1)
+      --preset P           libx264 preset of the output video (default medium for files,
+                           ${DEFAULT_LIVE_PRESET} for live inputs)
+  The end-of-run summary (and --progress json) reports the keyframes chosen.
 
 Run control:
       --max-frames N       stop after N frames

@@ -18,6 +18,12 @@ import {
 } from "../segment/everything/discovery_step.ts";
 import { withSegmenter } from "../segment/with_segmenter.ts";
 import { withoutMasks } from "../video/without_masks.ts";
+import { openWorkerSegmenter } from "../model/open_worker_segmenter.ts";
+import { adaptiveKeyframes, fixedStride } from "../segment/tracker/keyframe_policy.ts";
+import type { KeyframeCounts, KeyframeOptions } from "../segment/tracker/keyframe_tracker.ts";
+import { latencyGovernedKeyframes } from "../segment/tracker/latency_governor.ts";
+import type { TrackObjectsOptions } from "../segment/tracker/track_objects.ts";
+import type { RealtimePlan } from "./realtime_args.ts";
 
 /** The chosen stage and a one-line note for stderr, if any. */
 export interface SegmentationChoice {
@@ -34,6 +40,48 @@ export interface SegmentationOptions {
    * objects; they need the tracker, so they imply tracking. Works with or without prompts.
    */
   readonly discovery?: EverythingDiscoveryOptions;
+  /**
+   * Keyframes, refinement and threads (see `realtime_args.ts`); the model then runs in worker
+   * threads. Without it every frame is encoded in the pipeline's thread.
+   */
+  readonly realtime?: RealtimePlan;
+  /** Called when a tracking run ends with what its keyframes were (with `realtime` only). */
+  readonly onRealtimeReport?: (report: RealtimeReport) => void;
+}
+
+/** What a tracking run's keyframes were. */
+export interface RealtimeReport {
+  /** The keyframe policy, e.g. `stride 1`, `stride 4`, `auto (latency target 250 ms)`. */
+  readonly policy: string;
+  readonly refine: "sync" | "async";
+  readonly counts: KeyframeCounts;
+  /** Live runs: the smallest keyframe interval the latency governor settled on. */
+  readonly minInterval?: number;
+}
+
+/** The tracker's keyframe and pipelining options for a real-time plan. */
+function realtimeTracking(
+  plan: RealtimePlan,
+  report: ((report: RealtimeReport) => void) | undefined,
+): TrackObjectsOptions {
+  const governed = plan.stride === "auto" && plan.latencyTargetMs !== undefined
+    ? latencyGovernedKeyframes({ targetMs: plan.latencyTargetMs })
+    : undefined;
+  const policy = governed ??
+    (plan.stride === "auto" ? adaptiveKeyframes() : fixedStride(plan.stride));
+  const keyframes: KeyframeOptions = { policy, refine: plan.refine };
+  return {
+    keyframes,
+    embedAhead: plan.encoderWorkers,
+    ...(governed ? { onStageLatency: (ms: number) => governed.observeLatency(ms) } : {}),
+    onKeyframeCounts: (counts) =>
+      report?.({
+        policy: policy.name,
+        refine: policy.everyFrame ? "sync" : plan.refine,
+        counts,
+        ...(governed ? { minInterval: governed.minInterval } : {}),
+      }),
+  };
 }
 
 /**
@@ -57,14 +105,22 @@ export function chooseSegmentation(
       notice: "no prompts and no everything pass: passing the video through without a model",
     };
   }
+  const plan = options.realtime;
+  const realtime = plan ? realtimeTracking(plan, options.onRealtimeReport) : {};
   return {
     stage: withSegmenter(
-      () => openSegmenter(model),
+      () =>
+        plan
+          ? openWorkerSegmenter(model, { encoderWorkers: plan.encoderWorkers })
+          : openSegmenter(model),
       (segmenter) =>
         options.discovery
-          ? trackObjects(segmenter, prompts, { discovery: everythingDiscovery(options.discovery) })
+          ? trackObjects(segmenter, prompts, {
+            ...realtime,
+            discovery: everythingDiscovery(options.discovery),
+          })
           : options.tracking ?? true
-          ? trackObjects(segmenter, prompts)
+          ? trackObjects(segmenter, prompts, realtime)
           : decodePromptsEachFrame(segmenter, prompts),
     ),
   };

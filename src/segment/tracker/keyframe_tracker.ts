@@ -125,17 +125,17 @@ export class KeyframeTracker {
   /**
    * Tracks the objects on the next frame: carries them by motion, then refines them with the
    * model if the policy makes this frame a keyframe. `embed` supplies the frame's embedding when
-   * it is a keyframe (default: the segmenter's `embed`).
+   * it is a keyframe (default: the segmenter's `embed` of the frame).
    */
   async step(
     frame: Frame,
-    embed?: (frame: Frame) => Promise<FrameEmbedding>,
+    embed?: () => Promise<FrameEmbedding>,
   ): Promise<FrameMasks> {
     this.#frames++;
     const tracker = this.#tracker;
     const encode = () => {
       this.#encoded++;
-      return embed ? embed(frame) : this.#segmenter.embed(frame);
+      return embed ? embed() : this.#segmenter.embed(frame);
     };
     if (this.#policy.everyFrame) {
       this.#count(frame.index, "stride");

@@ -2,10 +2,20 @@
  * The tracking stage: frames in, frames with their tracked objects' masks out.
  * @module
  */
-import { concat, concatMap, defer, finalize, ignoreElements, type OperatorFunction } from "rxjs";
+import {
+  concat,
+  concatMap,
+  defer,
+  finalize,
+  ignoreElements,
+  map,
+  type OperatorFunction,
+  tap,
+} from "rxjs";
 import type { Frame } from "../../frame.ts";
 import type { SegmentedFrame } from "../mask.ts";
 import type { ObjectPrompt } from "../prompts.ts";
+import { embedAhead, type FrameWithEmbedding } from "../embed_ahead.ts";
 import type { Segmenter } from "../segmenter.ts";
 import { type KeyframeCounts, type KeyframeOptions, KeyframeTracker } from "./keyframe_tracker.ts";
 import { ObjectTracker, type TrackerOptions } from "./object_tracker.ts";
@@ -22,6 +32,13 @@ export interface TrackObjectsOptions extends TrackerOptions {
   readonly keyframes?: KeyframeOptions;
   /** Called with each subscription's keyframe counts when it ends (with `keyframes` only). */
   readonly onKeyframeCounts?: (counts: KeyframeCounts) => void;
+  /**
+   * When every frame is a keyframe: embed up to this many arriving frames at once, ahead of the
+   * frame being tracked (pipelining; default 1: each frame is embedded when its turn comes).
+   */
+  readonly embedAhead?: number;
+  /** Called with each frame's wall-clock time from capture to leaving this stage, in ms. */
+  readonly onStageLatency?: (latencyMs: number) => void;
 }
 
 /**
@@ -49,16 +66,29 @@ export function trackObjects(
 ): OperatorFunction<Frame, SegmentedFrame> {
   return (frames) =>
     defer(() => {
+      const everyFrame = !options.keyframes || options.keyframes.policy.everyFrame;
+      const ahead = everyFrame && (options.embedAhead ?? 1) > 1
+        ? embedAhead(segmenter, options.embedAhead!)
+        : map((frame: Frame): FrameWithEmbedding => ({
+          frame,
+          embedding: () => segmenter.embed(frame),
+        }));
+      const latency = tap((item: SegmentedFrame) => {
+        const captured = item.frame.capturedAtMs;
+        if (captured !== undefined) options.onStageLatency?.(performance.now() - captured);
+      });
       if (options.keyframes) {
         const keyframes = { ...options, keyframes: options.keyframes };
         const tracker = new KeyframeTracker(segmenter, prompts, keyframes);
         options.onState?.(tracker.state);
         return concat(
           frames.pipe(
-            concatMap(async (frame): Promise<SegmentedFrame> => ({
+            ahead,
+            concatMap(async ({ frame, embedding }): Promise<SegmentedFrame> => ({
               frame,
-              masks: await tracker.step(frame),
+              masks: await tracker.step(frame, embedding),
             })),
+            latency,
           ),
           // Background refinements still under way must not outlive the stream (and its model).
           defer(() => tracker.settle()).pipe(ignoreElements()),
@@ -67,10 +97,12 @@ export function trackObjects(
       const tracker = new ObjectTracker(segmenter, prompts, options);
       options.onState?.(tracker.state);
       return frames.pipe(
-        concatMap(async (frame): Promise<SegmentedFrame> => ({
+        ahead,
+        concatMap(async ({ frame, embedding }): Promise<SegmentedFrame> => ({
           frame,
-          masks: await tracker.step(frame),
+          masks: await tracker.step(frame, embedding),
         })),
+        latency,
       );
     });
 }

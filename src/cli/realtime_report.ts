@@ -1,0 +1,49 @@
+/**
+ * The end-of-run report of what a tracking run's keyframes were: one line for people, one JSON
+ * record for programs (`--progress json`).
+ * @module
+ */
+import type { RealtimeReport } from "./segmentation_stage.ts";
+
+/**
+ * One line, e.g. `keyframes: auto (latency target 250 ms), refined async: 41 of 300 frames
+ * encoded (1 in 7.3); refinements landed 12.1 frames after their keyframe; smallest interval 4`.
+ *
+ * @example
+ * ```ts
+ * say(formatRealtimeReport(report));
+ * ```
+ */
+export function formatRealtimeReport(report: RealtimeReport): string {
+  const { counts } = report;
+  let line =
+    `keyframes: ${report.policy}, refined ${report.refine}: ${counts.encoded} of ${counts.frames} frames encoded`;
+  if (counts.encoded > 0) line += ` (1 in ${(counts.frames / counts.encoded).toFixed(1)})`;
+  if (counts.folded > 0) {
+    line += `; refinements landed ${counts.meanFoldDelay.toFixed(1)} frames after their keyframe`;
+  }
+  if (report.minInterval !== undefined) line += `; smallest interval ${report.minInterval}`;
+  return line;
+}
+
+/**
+ * The JSON record: `{"event":"keyframes","policy":..,"refine":..,"frames":..,"encoded":..,
+ * "meanInterval":..,"reasons":{..},"folded":..,"meanFoldDelay":..,"minInterval":..}`.
+ */
+export function realtimeReportRecord(report: RealtimeReport): Record<string, unknown> {
+  const { counts } = report;
+  return {
+    event: "keyframes",
+    policy: report.policy,
+    refine: report.refine,
+    frames: counts.frames,
+    encoded: counts.encoded,
+    meanInterval: counts.encoded > 0
+      ? Math.round(100 * counts.frames / counts.encoded) / 100
+      : null,
+    reasons: counts.reasons,
+    folded: counts.folded,
+    meanFoldDelay: Math.round(100 * counts.meanFoldDelay) / 100,
+    ...(report.minInterval !== undefined ? { minInterval: report.minInterval } : {}),
+  };
+}

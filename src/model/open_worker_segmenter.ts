@@ -1,0 +1,49 @@
+/**
+ * Opens the TinySAM segmenter a run asked for in worker threads (see `WorkerSegmenter`): make the
+ * model ready in the cache, then start the workers.
+ * @module
+ */
+import { DEFAULT_MODEL } from "../../models/registry.ts";
+import { ensureModel } from "./model_cache.ts";
+import type { ModelChoice } from "./open_segmenter.ts";
+import { terminalProgress } from "./terminal_progress.ts";
+import { WorkerSegmenter } from "./worker_segmenter.ts";
+
+/** How the model's work is spread over threads. */
+export interface WorkerLayout {
+  /** Encoder workers (frames encoded at once; default 1). */
+  readonly encoderWorkers?: number;
+  /** Threads per encoder session (default: `choice.threads`, else ONNX Runtime's choice). */
+  readonly encoderThreads?: number;
+  /** Threads of the decoder session (default 1). */
+  readonly decoderThreads?: number;
+}
+
+/**
+ * Makes the chosen model ready and opens it in workers.
+ *
+ * @example
+ * ```ts
+ * const segmenter = await openWorkerSegmenter({ precision: "int8" }, { encoderWorkers: 2, encoderThreads: 1 });
+ * ```
+ */
+export async function openWorkerSegmenter(
+  choice: ModelChoice,
+  layout: WorkerLayout = {},
+): Promise<WorkerSegmenter> {
+  const source = choice.checkpoint
+    ? { checkpoint: choice.checkpoint }
+    : { model: choice.model ?? DEFAULT_MODEL };
+  const model = await ensureModel(source, {
+    precision: choice.precision,
+    calibration: choice.calibration,
+    ...terminalProgress(),
+  });
+  return await WorkerSegmenter.create({
+    encoder: model.encoder,
+    decoder: model.decoder,
+    encoderWorkers: layout.encoderWorkers,
+    encoderThreads: layout.encoderThreads ?? choice.threads,
+    decoderThreads: layout.decoderThreads,
+  });
+}
