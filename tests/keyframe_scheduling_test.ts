@@ -243,9 +243,9 @@ Deno.test("adaptive policy: why a frame becomes a keyframe", () => {
   );
   assert.equal(at(evidence(5, { carried: [carried({ areaShare: 0.5 })] })), "partial");
   assert.equal(
-    at(evidence(2, { carried: [carried({ areaShare: 0.5 })] })),
+    at(evidence(1, { carried: [carried({ areaShare: 0.5 })] })),
     undefined,
-    "partial waits 3 frames",
+    "partial waits 2 frames",
   );
   assert.equal(at(evidence(3, { searching: 1 })), "search");
   assert.equal(at(evidence(5, { carried: [carried({ lost: "too-small" })] })), "lost");

@@ -84,7 +84,7 @@ export interface AdaptiveKeyframeOptions {
   /**
    * While an object shows less than `partialShare` of its usual area (partly hidden, entering or
    * leaving: its visible extent changes in ways motion does not carry), a keyframe at least every
-   * `partialEvery` frames (defaults 0.85 and 3).
+   * `partialEvery` frames (defaults 0.9 and 2).
    */
   readonly partialShare?: number;
   readonly partialEvery?: number;
@@ -106,8 +106,8 @@ export function adaptiveKeyframes(options: AdaptiveKeyframeOptions = {}): Keyfra
   const scaleLimit = Math.log(1 + (options.scaleChange ?? 0.15));
   const minInlierShare = options.minInlierShare ?? 0.6;
   const searchEvery = options.searchEvery ?? 3;
-  const partialShare = options.partialShare ?? 0.85;
-  const partialEvery = options.partialEvery ?? 3;
+  const partialShare = options.partialShare ?? 0.9;
+  const partialEvery = options.partialEvery ?? 2;
   let last = -Infinity;
   return {
     name: "auto",
