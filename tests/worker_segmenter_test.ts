@@ -1,0 +1,144 @@
+/**
+ * The model in worker threads (built from the fixture checkpoint): the same embeddings and
+ * decodes as the in-thread segmenter, an event loop that keeps running while a frame is encoded
+ * (onnxruntime-node blocks the thread it runs on), several encoder workers, and a clean end.
+ * Skipped without ../shared.
+ */
+import assert from "node:assert/strict";
+import { decodePng } from "../src/export/png.ts";
+import type { Frame } from "../src/frame.ts";
+import { ensureModel } from "../src/model/model_cache.ts";
+import { OnnxSegmenter, type TinySamEmbedding } from "../src/model/onnx_segmenter.ts";
+import { WorkerSegmenter } from "../src/model/worker_segmenter.ts";
+import type { PromptSet } from "../src/segment/segmenter.ts";
+import { FIXTURE_DIR, sharedAvailable } from "./helpers/shared.ts";
+
+const CHECKPOINT = `${FIXTURE_DIR}/tinysam_random.pth`;
+
+function fixtureFrame(index = 0): Frame {
+  const image = decodePng(Deno.readFileSync(`${FIXTURE_DIR}/frame720.png`));
+  assert.equal(image.kind, "rgb8");
+  return { index, ptsSeconds: 0, width: image.width, height: image.height, data: image.data };
+}
+
+const prompts: PromptSet[] = [
+  { points: [{ x: 400, y: 300, positive: true }] },
+  { points: [{ x: 900, y: 200, positive: true }], box: [800, 100, 1100, 400] },
+];
+
+async function models() {
+  return await ensureModel({ checkpoint: CHECKPOINT }, { precision: "fp32" });
+}
+
+Deno.test({
+  name: "the worker segmenter embeds and decodes exactly as the in-thread segmenter",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const model = await models();
+    const local = await OnnxSegmenter.create({ ...model, threads: 1 });
+    const workers = await WorkerSegmenter.create({
+      ...model,
+      encoderThreads: 1,
+      decoderThreads: 1,
+    });
+    try {
+      const frame = fixtureFrame();
+      const expected = await local.embed(frame);
+      const actual = await workers.embed(frame);
+      assert.equal(actual.frameWidth, frame.width);
+      assert.deepEqual(actual.imageEmbeddings, expected.imageEmbeddings);
+      const want = await local.decode(expected, prompts);
+      const got = await workers.decode(actual, prompts);
+      assert.equal(got.length, 2);
+      got.forEach((g, i) => {
+        assert.deepEqual(g.lowResLogits, want[i].lowResLogits);
+        assert.deepEqual(g.iouPredictions, want[i].iouPredictions);
+      });
+      assert.deepEqual(
+        workers.upscaleLogits(actual, got[0].lowResLogits.subarray(0, 256 * 256)),
+        local.upscaleLogits(expected, want[0].lowResLogits.subarray(0, 256 * 256)),
+      );
+    } finally {
+      await local.dispose();
+      await workers.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "the event loop keeps running while a worker encodes a frame",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const workers = await WorkerSegmenter.create({ ...(await models()), encoderThreads: 1 });
+    try {
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 5);
+      const started = performance.now();
+      await workers.embed(fixtureFrame());
+      const elapsed = performance.now() - started;
+      clearInterval(timer);
+      // An encode takes hundreds of ms; a blocked loop would see no tick at all.
+      assert.ok(ticks >= Math.floor(elapsed / 5 / 4), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
+    } finally {
+      await workers.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "two encoder workers take a frame each; results come back to the right caller",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const workers = await WorkerSegmenter.create({
+      ...(await models()),
+      encoderWorkers: 2,
+      encoderThreads: 1,
+    });
+    try {
+      const a = fixtureFrame(0);
+      // A second, different frame: the first one mirrored.
+      const mirrored = new Uint8Array(a.data.length);
+      for (let y = 0; y < a.height; y++) {
+        for (let x = 0; x < a.width; x++) {
+          mirrored.set(
+            a.data.subarray((y * a.width + x) * 3, (y * a.width + x) * 3 + 3),
+            (y * a.width + (a.width - 1 - x)) * 3,
+          );
+        }
+      }
+      const b: Frame = { ...a, index: 1, data: mirrored };
+      const both = Promise.all([workers.embed(a), workers.embed(b)]);
+      assert.equal(workers.embedding, 2, "one frame in each worker");
+      const [ea, eb] = await both;
+      assert.deepEqual(ea.imageEmbeddings, (await workers.embed(a)).imageEmbeddings);
+      assert.notDeepEqual(ea.imageEmbeddings, eb.imageEmbeddings);
+      assert.deepEqual(eb.imageEmbeddings, (await workers.embed(b)).imageEmbeddings);
+    } finally {
+      await workers.dispose();
+    }
+  },
+});
+
+Deno.test({
+  name: "a disposed worker segmenter refuses work; a bad model file fails to open with its reason",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const workers = await WorkerSegmenter.create({ ...(await models()), encoderThreads: 1 });
+    const pending = workers.embed(fixtureFrame());
+    await workers.dispose();
+    // Work under way when dispose was called is still answered.
+    assert.equal((await pending as TinySamEmbedding).imageEmbeddings.length, 256 * 64 * 64);
+    await assert.rejects(() => workers.embed(fixtureFrame()), /disposed/);
+    const dir = await Deno.makeTempDir();
+    try {
+      await Deno.writeTextFile(`${dir}/broken.onnx`, "not a model");
+      await assert.rejects(
+        () =>
+          WorkerSegmenter.create({ encoder: `${dir}/broken.onnx`, decoder: `${dir}/broken.onnx` }),
+        Error,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
