@@ -17,6 +17,7 @@ import type { Segmenter } from "../src/segment/segmenter.ts";
 import { decodeVideo } from "../src/video/decode.ts";
 import type { InputSource } from "../src/video/input_source.ts";
 import type { VideoInfo } from "../src/video/probe.ts";
+import { writeFileAtomic } from "../src/fs/write_file_atomic.ts";
 
 /** What to segment and where the results go. */
 export interface EverythingImageOptions {
@@ -85,13 +86,13 @@ export async function segmentEverythingInImage(
     await segmenter.dispose();
   }
   if (options.masksJsonl !== undefined) {
-    await writeAtomically(
+    await writeFileAtomic(
       options.masksJsonl,
       new TextEncoder().encode(frameMasksToJsonLine(report.frameMasks) + "\n"),
     );
   }
   if (options.overlayPng !== undefined) {
-    await writeAtomically(
+    await writeFileAtomic(
       options.overlayPng,
       encodeFramePng(renderOverlay(frame, report.frameMasks, { markers: false })),
     );
@@ -114,15 +115,4 @@ async function readFrame(source: InputSource, info: VideoInfo, index: number): P
     );
   }
   return frame;
-}
-
-async function writeAtomically(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.${Deno.pid}.partial`;
-  try {
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
 }

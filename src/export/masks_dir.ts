@@ -14,6 +14,7 @@ import {
   maskPngName,
   objectsFromLabelMap,
 } from "./label_map.ts";
+import { writeFileAtomic } from "../fs/write_file_atomic.ts";
 
 /**
  * Stage that writes each frame's masks as a label-map PNG in `dir` (created if missing; files of
@@ -165,8 +166,5 @@ async function ensureDirectory(dir: string): Promise<void> {
 
 async function writeLabelMapFile(dir: string, masks: FrameMasks): Promise<void> {
   const path = `${dir}/${maskPngName(masks.frameIndex)}`;
-  const png = encodeLabelMapPng(labelMapFromMasks(masks));
-  const temporary = `${path}.partial`;
-  await Deno.writeFile(temporary, png);
-  await Deno.rename(temporary, path);
+  await writeFileAtomic(path, encodeLabelMapPng(labelMapFromMasks(masks)));
 }

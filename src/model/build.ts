@@ -2,6 +2,7 @@
  * From a checkpoint file to ONNX graph files: read, validate, build, write atomically.
  * @module
  */
+import { writeFileAtomic } from "../fs/write_file_atomic.ts";
 import { readCheckpoint } from "./checkpoint/read_checkpoint.ts";
 import {
   calibrationFiles,
@@ -36,18 +37,6 @@ export async function loadValidatedStateDict(checkpointPath: string): Promise<St
   const dict = await readCheckpoint(checkpointPath);
   validateStateDict(dict, expectedParameterShapes(), checkpointPath);
   return dict;
-}
-
-/** Writes `bytes` to `path` through a temporary file renamed into place. */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const temporary = `${path}.${Deno.pid}.partial`;
-  try {
-    await Deno.writeFile(temporary, bytes);
-    await Deno.rename(temporary, path);
-  } catch (error) {
-    await Deno.remove(temporary).catch(() => {});
-    throw error;
-  }
 }
 
 /**

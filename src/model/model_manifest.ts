@@ -4,7 +4,7 @@
  * @module
  */
 import { z } from "zod";
-import { writeFileAtomic } from "./build.ts";
+import { writeFileAtomic } from "../fs/write_file_atomic.ts";
 
 /** File name of the manifest inside a cache entry. */
 export const MANIFEST_FILE = "manifest.json";
