@@ -17,6 +17,7 @@ import { recordLatency } from "../src/video/record_latency.ts";
 import type { StreamStats } from "../src/video/stream_stats.ts";
 import { DEFAULT_WINDOW_SIZE } from "../src/video/credit_window.ts";
 import { drawOverlay } from "../src/render/overlay_stage.ts";
+import { drawOverlayInWorker } from "../src/render/overlay_in_worker.ts";
 import type { OverlayOptions } from "../src/render/overlay.ts";
 import { writeMaskPngs } from "../src/export/masks_dir.ts";
 import { writeMasksJsonl } from "../src/export/masks_jsonl.ts";
@@ -34,6 +35,8 @@ export interface SegmentVideoOptions {
   readonly codec?: VideoCodecChoice;
   /** libx264 preset of the output (default: ffmpeg's, "medium"). */
   readonly preset?: string;
+  /** Draw the overlay in a worker thread (frees the pipeline's thread; default false). */
+  readonly overlayInWorker?: boolean;
   readonly maxFrames?: number;
   /** Aborting stops decoding; every output is then finalized and the stream completes. */
   readonly signal?: AbortSignal;
@@ -73,7 +76,9 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
         options.segmentation,
         options.masksDir !== undefined ? writeMaskPngs(options.masksDir) : identity,
         options.masksJsonl !== undefined ? writeMasksJsonl(options.masksJsonl) : identity,
-        drawOverlay(options.overlay),
+        options.overlayInWorker
+          ? drawOverlayInWorker(options.overlay)
+          : drawOverlay(options.overlay),
         encodeVideo({
           target: options.target,
           width: info.width,

@@ -56,14 +56,14 @@ for (
   });
 }
 
-Deno.test("defaults: files encode every frame synchronously; live inputs use auto keyframes, async, 250 ms, veryfast", () => {
+Deno.test("defaults: files encode every frame synchronously; live inputs use auto keyframes, async, 250 ms, ultrafast", () => {
   assert.deepEqual(resolveRealtime({}, false), { stride: 1, refine: "sync", encoderWorkers: 1 });
   assert.deepEqual(resolveRealtime({}, true), {
     stride: "auto",
     refine: "async",
     latencyTargetMs: 250,
     encoderWorkers: 1,
-    preset: "veryfast",
+    preset: "ultrafast",
   });
   assert.deepEqual(resolveRealtime({ stride: 1 }, true).refine, "sync");
   assert.deepEqual(resolveRealtime({ stride: "auto", refine: "sync" }, true).refine, "sync");

@@ -8,7 +8,7 @@ import { lastValueFrom } from "rxjs";
 import { segmentVideo } from "../../pipelines/segment_video.ts";
 import { PromptError, readPromptsFile, resolvePrompts } from "../segment/prompts.ts";
 import { parseInputSource } from "../video/input_source.ts";
-import { probeVideo } from "../video/probe.ts";
+import { probeVideo, type VideoInfo } from "../video/probe.ts";
 import { formatStreamStats, StreamStats } from "../video/stream_stats.ts";
 import {
   type EverythingImageCommandArgs,
@@ -20,7 +20,13 @@ import {
 import { discoveryOptions, runEverythingImage } from "./everything.ts";
 import { reportProgress } from "./progress.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
-import { chooseSegmentation, type RealtimeReport } from "./segmentation_stage.ts";
+import {
+  chooseSegmentation,
+  type RealtimeReport,
+  type SegmentationChoice,
+  workerLayout,
+} from "./segmentation_stage.ts";
+import { openWorkerSegmenter } from "../model/open_worker_segmenter.ts";
 import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
 import { formatRealtimeReport, realtimeReportRecord } from "./realtime_report.ts";
 
@@ -83,21 +89,37 @@ export async function runSegment(argv: readonly string[]): Promise<number> {
 async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): Promise<void> {
   const filePrompts = args.promptsFile ? await readPromptsFile(args.promptsFile) : [];
   const source = parseInputSource(args.input, { live: args.live });
-  const info = await probeVideo(source);
-  if (signal.aborted) return;
-  const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
   let realtime: RealtimePlan;
   try {
     realtime = resolveRealtime(args.realtime, source.live);
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // A live source keeps producing while the model loads: load it while the input is probed, so
+  // fewer frames pile up (and are dropped) before the first one is processed.
+  const early = source.live &&
+      (filePrompts.length > 0 || args.flagPrompts.length > 0 || args.discovery !== undefined)
+    ? openWorkerSegmenter(args.model, workerLayout(realtime))
+    : undefined;
+  early?.catch(() => {/* reported when the stage opens it */});
+  let choice: SegmentationChoice;
   let realtimeReport: RealtimeReport | undefined;
-  const choice = chooseSegmentation(prompts, args.model, {
-    ...(args.discovery ? { discovery: discoveryOptions(args.discovery) } : {}),
-    realtime,
-    onRealtimeReport: (report) => realtimeReport = report,
-  });
+  let info: VideoInfo;
+  try {
+    info = await probeVideo(source);
+    if (signal.aborted) throw signal.reason;
+    const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
+    choice = chooseSegmentation(prompts, args.model, {
+      ...(args.discovery ? { discovery: discoveryOptions(args.discovery) } : {}),
+      realtime,
+      onRealtimeReport: (report) => realtimeReport = report,
+      ...(early ? { openModel: () => early } : {}),
+    });
+  } catch (error) {
+    early?.then((segmenter) => segmenter.dispose(), () => {});
+    if (signal.aborted) return;
+    throw error;
+  }
   if (choice.notice) say(choice.notice);
   const progress: ProgressMode = args.quiet
     ? "none"
@@ -117,6 +139,8 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       signal,
       stats,
       ...(realtime.preset ? { preset: realtime.preset } : {}),
+      // A live stream's frames cannot wait for one thread to draw, track and encode in turn.
+      overlayInWorker: source.live,
     }).pipe(reportProgress({
       mode: progress,
       totalFrames: args.maxFrames !== undefined && expectedFrames !== undefined

@@ -9,6 +9,7 @@ import type { OperatorFunction } from "rxjs";
 import type { Frame } from "../frame.ts";
 import { type ModelChoice, openSegmenter } from "../model/open_segmenter.ts";
 import type { SegmentedFrame } from "../segment/mask.ts";
+import type { Segmenter } from "../segment/segmenter.ts";
 import { decodePromptsEachFrame } from "../segment/prompt_each_frame.ts";
 import type { ObjectPrompt } from "../segment/prompts.ts";
 import { trackObjects } from "../segment/tracker/track_objects.ts";
@@ -18,7 +19,7 @@ import {
 } from "../segment/everything/discovery_step.ts";
 import { withSegmenter } from "../segment/with_segmenter.ts";
 import { withoutMasks } from "../video/without_masks.ts";
-import { openWorkerSegmenter } from "../model/open_worker_segmenter.ts";
+import { openWorkerSegmenter, type WorkerLayout } from "../model/open_worker_segmenter.ts";
 import { adaptiveKeyframes, fixedStride } from "../segment/tracker/keyframe_policy.ts";
 import type { KeyframeCounts, KeyframeOptions } from "../segment/tracker/keyframe_tracker.ts";
 import { latencyGovernedKeyframes } from "../segment/tracker/latency_governor.ts";
@@ -47,6 +48,8 @@ export interface SegmentationOptions {
   readonly realtime?: RealtimePlan;
   /** Called when a tracking run ends with what its keyframes were (with `realtime` only). */
   readonly onRealtimeReport?: (report: RealtimeReport) => void;
+  /** Opens the model in place of `model` (e.g. one already being opened); the stage disposes it. */
+  readonly openModel?: () => Promise<Segmenter>;
 }
 
 /** What a tracking run's keyframes were. */
@@ -58,6 +61,20 @@ export interface RealtimeReport {
   /** Live runs: the smallest keyframe interval the latency governor settled on. */
   readonly minInterval?: number;
 }
+
+/**
+ * How the model's work is spread over worker threads for a plan: background (asynchronous)
+ * refinements run at a lower priority than the pipeline's per-frame work.
+ */
+export function workerLayout(plan: RealtimePlan): WorkerLayout {
+  return {
+    encoderWorkers: plan.encoderWorkers,
+    ...(plan.refine === "async" ? { nice: BACKGROUND_NICE } : {}),
+  };
+}
+
+/** Niceness of model workers refining in the background. */
+const BACKGROUND_NICE = 10;
 
 /** The tracker's keyframe and pipelining options for a real-time plan. */
 function realtimeTracking(
@@ -110,8 +127,10 @@ export function chooseSegmentation(
   return {
     stage: withSegmenter(
       () =>
-        plan
-          ? openWorkerSegmenter(model, { encoderWorkers: plan.encoderWorkers })
+        options.openModel
+          ? options.openModel()
+          : plan
+          ? openWorkerSegmenter(model, workerLayout(plan))
           : openSegmenter(model),
       (segmenter) =>
         options.discovery

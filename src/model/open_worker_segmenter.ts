@@ -17,6 +17,8 @@ export interface WorkerLayout {
   readonly encoderThreads?: number;
   /** Threads of the decoder session (default 1). */
   readonly decoderThreads?: number;
+  /** Niceness of the workers (see `WorkerSegmenterOptions.nice`). */
+  readonly nice?: number;
 }
 
 /**
@@ -45,5 +47,6 @@ export async function openWorkerSegmenter(
     encoderWorkers: layout.encoderWorkers,
     encoderThreads: layout.encoderThreads ?? choice.threads,
     decoderThreads: layout.decoderThreads,
+    nice: layout.nice,
   });
 }

@@ -5,6 +5,7 @@
  * @module
  */
 /// <reference lib="deno.worker" />
+import { setPriority } from "node:os";
 import type { Frame } from "../frame.ts";
 import type { PromptSet } from "../segment/segmenter.ts";
 import { OnnxSegmenter, type TinySamEmbedding } from "./onnx_segmenter.ts";
@@ -17,6 +18,8 @@ export type WorkerRequest =
     readonly encoder: string;
     readonly decoder: string;
     readonly threads?: number;
+    /** Niceness of this worker's thread (and the session threads it starts), 0..19. */
+    readonly nice?: number;
   }
   | {
     readonly kind: "embed";
@@ -43,6 +46,9 @@ async function handle(
 ): Promise<{ value?: unknown; transfer?: Transferable[] }> {
   switch (request.kind) {
     case "open":
+      // On Linux a thread's niceness is its own: this lowers the worker (and the session's
+      // threads, created next, inherit it), not the pipeline's thread.
+      if (request.nice) setPriority(0, request.nice);
       segmenter = await OnnxSegmenter.create({
         encoder: request.encoder,
         decoder: request.decoder,

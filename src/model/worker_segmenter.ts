@@ -24,6 +24,11 @@ export interface WorkerSegmenterOptions {
   readonly encoderThreads?: number;
   /** Intra-op threads of the decoder session (default 1). */
   readonly decoderThreads?: number;
+  /**
+   * Niceness (0..19) of the workers' threads: above 0 the model yields the CPU to the pipeline's
+   * own work (decoding, motion, drawing, encoding), for refinements that run in the background.
+   */
+  readonly nice?: number;
 }
 
 type Request = WorkerRequest extends infer R ? R extends { id: number } ? Omit<R, "id"> : never
@@ -127,6 +132,7 @@ export class WorkerSegmenter implements Segmenter {
             encoder: options.encoder,
             decoder: options.decoder,
             threads: options.encoderThreads,
+            nice: options.nice,
           })
         ),
         decoder.request({
@@ -134,6 +140,7 @@ export class WorkerSegmenter implements Segmenter {
           encoder: options.encoder,
           decoder: options.decoder,
           threads: options.decoderThreads ?? 1,
+          nice: options.nice,
         }),
       ]);
     } catch (error) {

@@ -42,6 +42,11 @@ export interface VideoInfo {
 }
 
 const STDIN_PROBE_BYTES = [1 << 20, 8 << 20, 32 << 20];
+/**
+ * A live stream on standard input is probed on a short prefix first: waiting for a megabyte of a
+ * low-bitrate stream takes seconds, all of which then arrive at once and are dropped as stale.
+ */
+const LIVE_FIRST_PROBE_BYTES = 64 << 10;
 
 /**
  * Probes the first video stream of `source`. Bad inputs (missing, directory, empty, corrupt,
@@ -58,7 +63,8 @@ export async function probeVideo(source: InputSource): Promise<VideoInfo> {
   const { ffprobe } = await ffmpegBinaries();
   if (source.stdin) {
     let lastError: unknown;
-    for (const size of STDIN_PROBE_BYTES) {
+    const sizes = source.live ? [LIVE_FIRST_PROBE_BYTES, ...STDIN_PROBE_BYTES] : STDIN_PROBE_BYTES;
+    for (const [attempt, size] of sizes.entries()) {
       const prefix = await source.stdin.peek(size);
       if (prefix.bytes.byteLength === 0) throw new VideoInputError("standard input is empty");
       try {
@@ -66,7 +72,9 @@ export async function probeVideo(source: InputSource): Promise<VideoInfo> {
         return videoInfoFrom(data, "standard input", false);
       } catch (error) {
         lastError = error;
-        if (prefix.ended || error instanceof VideoInputError) break;
+        // The short live prefix may only be too short: a larger one decides.
+        const conclusive = !(source.live && attempt === 0);
+        if (prefix.ended || (conclusive && error instanceof VideoInputError)) break;
       }
     }
     throw probeError("standard input", lastError);

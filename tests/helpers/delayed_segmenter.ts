@@ -49,7 +49,7 @@ export class DelayedSegmenter implements Segmenter {
 
   /** Lets released embeddings (and what awaits them) run to completion. */
   async settled(): Promise<void> {
-    for (let i = 0; i < 3; i++) await new Promise((resolve) => setTimeout(resolve, 0));
+    for (let i = 0; i < 25; i++) await new Promise((resolve) => setTimeout(resolve, 0));
   }
 
   async embed(frame: Frame): Promise<FrameEmbedding> {

@@ -41,8 +41,10 @@ export interface ObjectMotionOptions {
   readonly huber?: number;
   /** Luma error beyond which a pixel is ignored in the final iterations (Tukey; default 30). */
   readonly outlierThreshold?: number;
-  /** Most points per level (sampled evenly beyond; default 2500). */
+  /** Most points per level (sampled evenly beyond; default 1500). */
   readonly maxPoints?: number;
+  /** The mask's area in pixels, when known (sizes the sampling of large objects). */
+  readonly area?: number;
 }
 
 /** The measured motion of an object and how well it explains the pixels. */
@@ -86,11 +88,6 @@ const MIN_OBJECT_POINTS = 4;
 /** Smallest object (level pixels across) whose scale and rotation are estimated. */
 const MIN_SIMILARITY_EXTENT = 12;
 
-function maskAt(mask: BinaryMask, x: number, y: number): boolean {
-  return x >= 0 && y >= 0 && x < mask.width && y < mask.height &&
-    mask.data[y * mask.width + x] !== 0;
-}
-
 /** The mask's pixels on a level of the previous frame's pyramid. */
 function levelPoints(
   mask: BinaryMask,
@@ -98,6 +95,7 @@ function levelPoints(
   level: PyramidLevel,
   maxPoints: number,
   excluded: ((x: number, y: number) => boolean) | undefined,
+  area: number | undefined,
 ): LevelPoints {
   const k = level.scale, { width, height } = level.image;
   const u0 = Math.max(0, Math.floor(bounds.x0 / k) - 1);
@@ -105,48 +103,65 @@ function levelPoints(
   const u1 = Math.min(width, Math.ceil(bounds.x1 / k) + 1);
   const v1 = Math.min(height, Math.ceil(bounds.y1 / k) + 1);
   const gw = Math.max(0, u1 - u0), gh = Math.max(0, v1 - v0);
-  // 1: some of the cell is in the mask; 2: all of its samples are.
+  // Large objects are sampled on a regular sub-grid of cells (from the mask's area, known or
+  // estimated from its bounds), so the work stays bounded whatever their size.
+  const cells = (area ?? (bounds.x1 - bounds.x0) * (bounds.y1 - bounds.y0)) / (k * k);
+  const stride = Math.max(1, Math.floor(Math.sqrt(cells / maxPoints)));
+  // 1: some of the cell is in the mask; 2: all of its samples are (2x2 samples per cell).
   const occupied = new Uint8Array(gw * gh);
-  const offsets = k >= 2 ? [Math.floor(k / 4), Math.floor((3 * k) / 4)] : [0];
+  const a = k >= 2 ? Math.floor(k / 4) : 0, b = k >= 2 ? Math.floor((3 * k) / 4) : 0;
+  const samples = k >= 2 ? 4 : 1;
+  const mw = mask.width, mh = mask.height, data = mask.data;
   let minU = Infinity, maxU = -1, minV = Infinity, maxV = -1;
-  for (let v = v0; v < v1; v++) {
-    for (let u = u0; u < u1; u++) {
+  for (let v = v0; v < v1; v += stride) {
+    const ya = v * k + a, yb = v * k + b;
+    const rowA = ya < mh ? ya * mw : -1, rowB = yb < mh ? yb * mw : -1;
+    for (let u = u0; u < u1; u += stride) {
+      const xa = u * k + a, xb = u * k + b;
       let hits = 0;
-      for (const oy of offsets) {
-        for (const ox of offsets) if (maskAt(mask, u * k + ox, v * k + oy)) hits++;
+      if (rowA >= 0) {
+        if (xa < mw && data[rowA + xa] !== 0) hits++;
+        if (samples === 4 && xb < mw && data[rowA + xb] !== 0) hits++;
+      }
+      if (samples === 4 && rowB >= 0) {
+        if (xa < mw && data[rowB + xa] !== 0) hits++;
+        if (xb < mw && data[rowB + xb] !== 0) hits++;
       }
       if (hits === 0) continue;
-      occupied[(v - v0) * gw + (u - u0)] = hits === offsets.length ** 2 ? 2 : 1;
+      occupied[(v - v0) * gw + (u - u0)] = hits === samples ? 2 : 1;
       if (u < minU) minU = u;
       if (u > maxU) maxU = u;
       if (v < minV) minV = v;
       if (v > maxV) maxV = v;
     }
   }
-  const us: number[] = [], vs: number[] = [], inners: number[] = [];
-  for (let gy = 0; gy < gh; gy++) {
-    for (let gx = 0; gx < gw; gx++) {
-      if (occupied[gy * gw + gx] === 0) continue;
-      let inner = true;
-      for (let dy = -1; dy <= 1 && inner; dy++) {
-        for (let dx = -1; dx <= 1 && inner; dx++) {
-          const x = gx + dx, y = gy + dy;
-          if (x < 0 || y < 0 || x >= gw || y >= gh || occupied[y * gw + x] !== 2) inner = false;
-        }
-      }
+  const capacity = Math.ceil(gw / stride) * Math.ceil(gh / stride);
+  const us = new Int32Array(capacity), vs = new Int32Array(capacity);
+  const inners = new Uint8Array(capacity);
+  let n = 0;
+  for (let gy = 0; gy < gh; gy += stride) {
+    for (let gx = 0; gx < gw; gx += stride) {
+      const i = gy * gw + gx;
+      if (occupied[i] === 0) continue;
+      const r = stride, row = r * gw;
+      const inner = occupied[i] === 2 && gx >= r && gy >= r && gx < gw - r && gy < gh - r &&
+        occupied[i - row - r] === 2 && occupied[i - row] === 2 && occupied[i - row + r] === 2 &&
+        occupied[i - r] === 2 && occupied[i + r] === 2 &&
+        occupied[i + row - r] === 2 && occupied[i + row] === 2 && occupied[i + row + r] === 2;
       if (excluded?.(Math.floor((u0 + gx + 0.5) * k), Math.floor((v0 + gy + 0.5) * k))) continue;
-      us.push(u0 + gx);
-      vs.push(v0 + gy);
-      inners.push(inner ? 1 : 0);
+      us[n] = u0 + gx;
+      vs[n] = v0 + gy;
+      inners[n] = inner ? 1 : 0;
+      n++;
     }
   }
-  const step = Math.max(1, Math.ceil(us.length / maxPoints));
-  const count = Math.ceil(us.length / step);
-  const u = new Float32Array(count), v = new Float32Array(count);
-  const template = new Float32Array(count), inner = new Uint8Array(count);
+  const step = Math.max(1, Math.ceil(n / maxPoints));
+  const total = Math.ceil(n / step);
+  const u = new Float32Array(total), v = new Float32Array(total);
+  const template = new Float32Array(total), inner = new Uint8Array(total);
   let sx = 0, sy = 0;
   const image = level.image.data;
-  for (let i = 0, j = 0; j < count; i += step, j++) {
+  for (let i = 0, j = 0; j < total; i += step, j++) {
     u[j] = us[i];
     v[j] = vs[i];
     inner[j] = inners[i];
@@ -155,10 +170,20 @@ function levelPoints(
     sy += v[j];
   }
   const extent = maxU < 0 ? 0 : Math.min(maxU - minU + 1, maxV - minV + 1);
-  const cx = count > 0 ? sx / count : 0, cy = count > 0 ? sy / count : 0;
+  const cx = total > 0 ? sx / total : 0, cy = total > 0 ? sy / total : 0;
   let spread = 0;
-  for (let j = 0; j < count; j++) spread += (u[j] - cx) ** 2 + (v[j] - cy) ** 2;
-  return { u, v, template, inner, count, cx, cy, extent, spread: count > 0 ? spread / count : 0 };
+  for (let j = 0; j < total; j++) spread += (u[j] - cx) ** 2 + (v[j] - cy) ** 2;
+  return {
+    u,
+    v,
+    template,
+    inner,
+    count: total,
+    cx,
+    cy,
+    extent,
+    spread: total > 0 ? spread / total : 0,
+  };
 }
 
 /** Integer block search around the guess on one level; returns the best level translation. */
@@ -369,11 +394,18 @@ export function estimateObjectMotion(
   options: ObjectMotionOptions = {},
   excluded?: (x: number, y: number) => boolean,
 ): ObjectMotionEstimate {
-  const maxPoints = options.maxPoints ?? 2500;
+  const maxPoints = options.maxPoints ?? 1500;
   const levels = Math.min(previous.levels.length, next.levels.length);
   const perLevel: LevelPoints[] = [];
   for (let l = 0; l < levels; l++) {
-    const points = levelPoints(mask, bounds, previous.levels[l], maxPoints, excluded);
+    const points = levelPoints(
+      mask,
+      bounds,
+      previous.levels[l],
+      maxPoints,
+      excluded,
+      options.area,
+    );
     if (l > 0 && (points.count < MIN_POINTS || points.extent < MIN_EXTENT)) break;
     perLevel.push(points);
   }

@@ -8,6 +8,12 @@ import type { BinaryMask, BoxXyxy } from "../mask.ts";
 import { maskExtent, type PixelWindow } from "../tracker/pixel_window.ts";
 import { applyMotion, invertMotion, type Similarity } from "./similarity.ts";
 
+/**
+ * Largest displacement (pixels) a rotation may cause across a window for `warpMask` to move rows
+ * and columns as wholes (nearest-neighbour sampling errs by half a pixel anyway).
+ */
+const MAX_ROTATION_SHIFT_PX = 0.5;
+
 /** A moved mask with its area and tight bounds. */
 export interface WarpedMask {
   readonly mask: BinaryMask;
@@ -75,6 +81,50 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
   const window = movedWindow(bounds, motion, width, height);
   const inverse = invertMotion(motion);
   const { a, b } = inverse;
+  const columns = window.x1 - window.x0, rows = window.y1 - window.y0;
+  const cx = (window.x0 + window.x1) / 2, cy = (window.y0 + window.y1) / 2;
+  if (Math.abs(b) * Math.max(columns, rows) / 2 < MAX_ROTATION_SHIFT_PX) {
+    // With a rotation too small to move any pixel by a whole one, each row maps to one source
+    // row and each column to one source column (taken through the window's centre): look both
+    // up once.
+    const sourceColumn = new Int32Array(columns);
+    for (let x = window.x0; x < window.x1; x++) {
+      const ix = Math.round(a * x - b * cy + inverse.tx);
+      sourceColumn[x - window.x0] = ix >= bounds.x0 && ix < bounds.x1 ? ix : -1;
+    }
+    let area = 0, x0 = columns, x1 = -1, y0 = -1, y1 = -1;
+    for (let y = window.y0; y < window.y1; y++) {
+      const iy = Math.round(b * cx + a * y + inverse.ty);
+      if (iy < bounds.y0 || iy >= bounds.y1) continue;
+      const row = iy * width, outRow = y * width + window.x0;
+      let first = -1, last = -1;
+      for (let c = 0; c < columns; c++) {
+        const ix = sourceColumn[c];
+        if (ix >= 0 && data[row + ix] !== 0) {
+          out[outRow + c] = 1;
+          area++;
+          if (first < 0) first = c;
+          last = c;
+        }
+      }
+      if (first < 0) continue;
+      if (y0 < 0) y0 = y;
+      y1 = y;
+      if (first < x0) x0 = first;
+      if (last > x1) x1 = last;
+    }
+    const moved: BinaryMask = { width, height, data: out };
+    return {
+      mask: moved,
+      area,
+      bounds: area === 0 ? { x0: 0, y0: 0, x1: 0, y1: 0 } : {
+        x0: window.x0 + x0,
+        y0,
+        x1: window.x0 + x1 + 1,
+        y1: y1 + 1,
+      },
+    };
+  }
   for (let y = window.y0; y < window.y1; y++) {
     // Source of (x, y): (a x - b y + tx, b x + a y + ty), stepped along the row.
     let sx = a * window.x0 - b * y + inverse.tx, sy = b * window.x0 + a * y + inverse.ty;
@@ -109,12 +159,12 @@ export function warpGrid(
   fill: number,
 ): Float32Array {
   const out = new Float32Array(width * height).fill(fill);
-  const inverse = invertMotion(motion);
+  const { a, b, tx, ty } = invertMotion(motion);
   for (let v = window.y0; v < window.y1; v++) {
     for (let u = window.x0; u < window.x1; u++) {
-      const source = applyMotion(inverse, u, v);
-      const sx = source.x < 0 ? 0 : source.x > width - 1 ? width - 1 : source.x;
-      const sy = source.y < 0 ? 0 : source.y > height - 1 ? height - 1 : source.y;
+      const px = a * u - b * v + tx, py = b * u + a * v + ty;
+      const sx = px < 0 ? 0 : px > width - 1 ? width - 1 : px;
+      const sy = py < 0 ? 0 : py > height - 1 ? height - 1 : py;
       const x0 = Math.min(width - 2, Math.floor(sx)), y0 = Math.min(height - 2, Math.floor(sy));
       const fx = sx - x0, fy = sy - y0;
       const i = y0 * width + x0;

@@ -33,8 +33,7 @@ import { LOW_RES_SIDE } from "../segmenter.ts";
 import type { FrameCandidate } from "./frame_candidate.ts";
 import { type LowResGrid, lowResGrid, positiveCells } from "./low_res_grid.ts";
 import type { ObjectTrack } from "./object_state.ts";
-import { resolveOverlaps } from "./overlap.ts";
-import { isEmptyWindow, type PixelWindow, shareInsideFrame } from "./pixel_window.ts";
+import { isEmptyWindow, maskExtent, type PixelWindow, shareInsideFrame } from "./pixel_window.ts";
 import type { TrackerState } from "./tracker_state.ts";
 
 /** Options of {@link MotionPropagator}. */
@@ -84,6 +83,9 @@ interface Anchor {
   /** The mask this propagator last gave the track; a different one means the model replaced it. */
   carriedMask: BinaryMask;
 }
+
+/** An object's motion residual at frame pixel index `i` (see `MotionPropagator`). */
+type ResidualMap = (i: number) => number;
 
 /** Every carried object's anchor and motion on a frame (see `MotionPropagator.mark`). */
 export interface MotionMarks {
@@ -178,7 +180,7 @@ export class MotionPropagator {
         anchor.mask,
         anchor.bounds,
         guess,
-        this.#options.motion,
+        { ...this.#options.motion, area: anchor.area },
         // The exclusion map is of the previous frame, where anchor pixels were moved by `before`.
         near
           ? (x, y) => {
@@ -212,10 +214,9 @@ export class MotionPropagator {
     }
     if (moved.length > 1) {
       const steps = new Map(moved.map((m) => [m.track.id, m.step.motion]));
-      resolveOverlaps(
+      resolveCarriedOverlaps(
         moved.map((m) => m.candidate),
-        (c, i) =>
-          -this.#pixelResidual(steps.get(c.id)!, i % frame.width, Math.floor(i / frame.width)),
+        moved.map((m) => this.#residualMap(m.step.motion)),
       );
     }
     const minAreaShare = this.#options.minAreaShare ?? 0.03;
@@ -362,15 +363,30 @@ export class MotionPropagator {
     );
   }
 
-  /** |next(x) - previous(where x came from under `step`)| on the finest motion level. */
-  #pixelResidual(step: Similarity, x: number, y: number): number {
+  /**
+   * |next(x) - previous(where x came from under `step`)| on the cells of the finest motion level,
+   * computed on first use (overlaps of large masks visit many pixels per cell).
+   */
+  #residualMap(step: Similarity): ResidualMap {
     const next = this.#current!.levels[0], previous = this.#previous!.levels[0];
-    const k = next.scale, h = (k - 1) / 2;
-    const source = applyMotion(invertMotion(step), x, y);
-    return Math.abs(
-      sampleGray(next.image, (x - h) / k, (y - h) / k) -
-        sampleGray(previous.image, (source.x - h) / k, (source.y - h) / k),
-    );
+    const k = next.scale, { width, height } = next.image;
+    const back = gridMotion(invertMotion(step), k, k);
+    const cache = new Float32Array(width * height).fill(-1);
+    const frameWidth = this.#current!.frameWidth;
+    // Frame column -> cell column, computed once.
+    const columnCell = new Int32Array(frameWidth);
+    for (let x = 0; x < frameWidth; x++) columnCell[x] = Math.min(width - 1, Math.floor(x / k));
+    return (i) => {
+      const y = Math.floor(i / frameWidth);
+      const cell = Math.min(height - 1, Math.floor(y / k)) * width + columnCell[i - y * frameWidth];
+      let r = cache[cell];
+      if (r < 0) {
+        const u = cell % width, v = (cell - u) / width;
+        const sx = back.a * u - back.b * v + back.tx, sy = back.b * u + back.a * v + back.ty;
+        r = cache[cell] = Math.abs(next.image.data[cell] - sampleGray(previous.image, sx, sy));
+      }
+      return r;
+    };
   }
 
   #gridFor(frame: Frame): LowResGrid {
@@ -432,4 +448,47 @@ function ownerMap(tracks: readonly ObjectTrack[], pyramid: ImagePyramid): OwnerM
       };
     },
   };
+}
+
+/**
+ * Clears, in place, every pixel two carried masks claim from all but the claim whose motion
+ * explains it best (lowest residual), and updates the changed masks' area and bounds. One pass
+ * over each mask's pixels with a map of owners (cost grows with the masks' areas, not with how many
+ * pairs of them overlap); residuals are looked up only where masks meet.
+ */
+function resolveCarriedOverlaps(
+  candidates: readonly FrameCandidate[],
+  residuals: readonly ResidualMap[],
+): void {
+  const present = candidates.filter((c) => c.area > 0);
+  const residualOf = residuals.filter((_, k) => candidates[k].area > 0);
+  if (present.length < 2) return;
+  const { width, height } = present[0].mask;
+  const owner = new Int16Array(width * height).fill(-1);
+  const changed = new Set<number>();
+  present.forEach((c, k) => {
+    const data = c.mask.data;
+    for (let y = c.bounds.y0; y < c.bounds.y1; y++) {
+      for (let x = c.bounds.x0, i = y * width + c.bounds.x0; x < c.bounds.x1; x++, i++) {
+        if (data[i] === 0) continue;
+        const o = owner[i];
+        if (o < 0) {
+          owner[i] = k;
+        } else if (residualOf[k](i) < residualOf[o](i)) {
+          present[o].mask.data[i] = 0;
+          owner[i] = k;
+          changed.add(o);
+        } else {
+          data[i] = 0;
+          changed.add(k);
+        }
+      }
+    }
+  });
+  for (const k of changed) {
+    const c = present[k];
+    const extent = maskExtent(c.mask, c.bounds);
+    c.area = extent.area;
+    c.bounds = extent.bounds;
+  }
 }

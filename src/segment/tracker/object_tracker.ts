@@ -150,6 +150,11 @@ export class ObjectTracker {
   #previousFrameIndex = -1;
   /** The last frame the objects were carried to by motion (the model may still refine it). */
   #carriedFrameIndex = -1;
+  /**
+   * A fork refining in the background: its heavy steps yield to the event loop in between, so
+   * the frames being carried meanwhile are not held up for long.
+   */
+  #background = false;
 
   /**
    * @param state objects to start from (used by {@link fork}; default: none)
@@ -175,6 +180,7 @@ export class ObjectTracker {
     const fork = new ObjectTracker(this.#segmenter, prompts, this.#options, this.state.copy());
     fork.#previousFrameIndex = this.#previousFrameIndex;
     fork.#carriedFrameIndex = this.#carriedFrameIndex;
+    fork.#background = true;
     return fork;
   }
 
@@ -262,7 +268,7 @@ export class ObjectTracker {
       number,
       { entry: Entry & { kind: "search" }; decoded: DecodedPrompt }[]
     >();
-    entries.forEach((entry, k) => {
+    for (const [k, entry] of entries.entries()) {
       if (entry.kind === "prompt") {
         const choice = chooseFreshOutput(entry.prompt, decoded[k]);
         candidates.set(
@@ -312,8 +318,10 @@ export class ObjectTracker {
         list.push({ entry, decoded: decoded[k] });
         searches.set(entry.id, list);
       }
-    });
+      if (this.#background) await yieldToLoop();
+    }
     for (const [id, found] of searches) {
+      if (this.#background) await yieldToLoop();
       const candidate = this.#bestFind(
         state.track(id)!,
         found,
@@ -345,6 +353,7 @@ export class ObjectTracker {
     const dueById = new Map(due.map((p) => [p.objectId, p]));
     const minAreaPx = this.#options.loss?.minAreaPx ?? 16;
     for (const [id, candidate] of [...candidates]) {
+      if (this.#background) await yieldToLoop();
       const user = dueById.get(id);
       if (user) {
         const label = user.label ?? state.track(id)?.label;
@@ -641,4 +650,9 @@ function frameMasks(frame: Frame, objects: ObjectMask[], markers: PromptMarker[]
     objects,
     ...(markers.length > 0 ? { markers } : {}),
   };
+}
+
+/** Lets other tasks (timers, I/O, other stages) run before continuing. */
+function yieldToLoop(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
 }
