@@ -213,7 +213,6 @@ export class MotionPropagator {
       });
     }
     if (moved.length > 1) {
-      const steps = new Map(moved.map((m) => [m.track.id, m.step.motion]));
       resolveCarriedOverlaps(
         moved.map((m) => m.candidate),
         moved.map((m) => this.#residualMap(m.step.motion)),
