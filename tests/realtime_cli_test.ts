@@ -57,7 +57,8 @@ for (
 }
 
 Deno.test("defaults: files encode every frame synchronously; live inputs use auto keyframes, async, 250 ms, ultrafast", () => {
-  assert.deepEqual(resolveRealtime({}, false), { stride: 1, refine: "sync", encoderWorkers: 1 });
+  assert.deepEqual(resolveRealtime({}, false), { stride: 1, refine: "sync", encoderWorkers: 0 });
+  assert.equal(resolveRealtime({ encoderWorkers: 2 }, false).encoderWorkers, 2);
   assert.deepEqual(resolveRealtime({}, true), {
     stride: "auto",
     refine: "async",

@@ -82,7 +82,11 @@ export interface RealtimePlan {
   readonly refine: "sync" | "async";
   /** Live inputs only: the latency the keyframe rate is governed to hold. */
   readonly latencyTargetMs?: number;
-  /** Encoder workers (0: the model runs in the pipeline's own thread, one frame at a time). */
+  /**
+   * Encoder workers; 0: the model runs in the pipeline's own thread, one frame at a time, which
+   * measured fastest for synchronous runs on two cores (its session's two threads then share the
+   * CPU with nothing else of the pipeline).
+   */
   readonly encoderWorkers: number;
   readonly preset?: X264Preset;
 }
@@ -134,7 +138,7 @@ export function resolveRealtime(args: RealtimeArgs, live: boolean): RealtimePlan
     stride,
     refine,
     ...(live ? { latencyTargetMs: args.latencyTargetMs ?? DEFAULT_LATENCY_TARGET_MS } : {}),
-    encoderWorkers: args.encoderWorkers ?? 1,
+    encoderWorkers: args.encoderWorkers ?? (refine === "async" ? 1 : 0),
     ...(args.preset ?? (live ? DEFAULT_LIVE_PRESET : undefined)
       ? { preset: args.preset ?? DEFAULT_LIVE_PRESET }
       : {}),

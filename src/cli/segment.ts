@@ -22,11 +22,10 @@ import { reportProgress } from "./progress.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
 import {
   chooseSegmentation,
+  openModelFor,
   type RealtimeReport,
   type SegmentationChoice,
-  workerLayout,
 } from "./segmentation_stage.ts";
-import { openWorkerSegmenter } from "../model/open_worker_segmenter.ts";
 import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
 import { formatRealtimeReport, realtimeReportRecord } from "./realtime_report.ts";
 
@@ -99,7 +98,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   // fewer frames pile up (and are dropped) before the first one is processed.
   const early = source.live &&
       (filePrompts.length > 0 || args.flagPrompts.length > 0 || args.discovery !== undefined)
-    ? openWorkerSegmenter(args.model, workerLayout(realtime))
+    ? openModelFor(realtime, args.model)
     : undefined;
   early?.catch(() => {/* reported when the stage opens it */});
   let choice: SegmentationChoice;

@@ -76,7 +76,7 @@ Model (loaded only when there is something to segment):
       --calibration SRC    a video, an image or a directory of them (default: samples/)
       --threads N          threads per ONNX Runtime session (default: all cores)
 
-Real time (tracking runs; the model runs in worker threads):
+Real time (tracking runs):
       --stride N|auto      run the image encoder every N-th frame only (N = 1: every frame, the
                            default for files) and carry the objects between encoder frames by
                            motion measured on small grey frames; auto (the default for live
@@ -88,7 +88,9 @@ Real time (tracking runs; the model runs in worker threads):
                            folded in when ready (results then depend on timing)
       --latency-target MS  live inputs: the capture-to-output latency (95th percentile) that
                            auto keyframes are spaced out to hold (default ${DEFAULT_LATENCY_TARGET_MS})
-      --encoder-workers N  image encoders working at once, one frame each (default 1)
+      --encoder-workers N  image encoders in worker threads, one frame each (default: 1 with
+                           --refine async; otherwise none: the model runs in the pipeline's
+                           thread, which measured fastest for synchronous runs on two cores)
       --preset P           libx264 preset of the output video (default medium for files,
                            ${DEFAULT_LIVE_PRESET} for live inputs)
   The end-of-run summary (and --progress json) reports the keyframes chosen.

@@ -63,14 +63,17 @@ export interface RealtimeReport {
 }
 
 /**
- * How the model's work is spread over worker threads for a plan: background (asynchronous)
- * refinements run at a lower priority than the pipeline's per-frame work.
+ * Opens the model as a plan wants it: in the pipeline's thread (no encoder worker) or in worker
+ * threads, where background (asynchronous) refinements run at a lower priority than the
+ * pipeline's per-frame work.
  */
-export function workerLayout(plan: RealtimePlan): WorkerLayout {
-  return {
+export function openModelFor(plan: RealtimePlan, model: ModelChoice): Promise<Segmenter> {
+  if (plan.encoderWorkers === 0) return openSegmenter(model);
+  const layout: WorkerLayout = {
     encoderWorkers: plan.encoderWorkers,
     ...(plan.refine === "async" ? { nice: BACKGROUND_NICE } : {}),
   };
+  return openWorkerSegmenter(model, layout);
 }
 
 /** Niceness of model workers refining in the background. */
@@ -89,7 +92,8 @@ function realtimeTracking(
   const keyframes: KeyframeOptions = { policy, refine: plan.refine };
   return {
     keyframes,
-    embedAhead: plan.encoderWorkers,
+    // Each encoder worker gets its next frame queued while it works on one.
+    embedAhead: plan.encoderWorkers === 0 ? 1 : plan.encoderWorkers + 1,
     ...(governed ? { onStageLatency: (ms: number) => governed.observeLatency(ms) } : {}),
     onKeyframeCounts: (counts) =>
       report?.({
@@ -130,7 +134,7 @@ export function chooseSegmentation(
         options.openModel
           ? options.openModel()
           : plan
-          ? openWorkerSegmenter(model, workerLayout(plan))
+          ? openModelFor(plan, model)
           : openSegmenter(model),
       (segmenter) =>
         options.discovery
