@@ -69,12 +69,19 @@ export interface RealtimeReport {
  */
 export function openModelFor(plan: RealtimePlan, model: ModelChoice): Promise<Segmenter> {
   if (plan.encoderWorkers === 0) return openSegmenter(model);
+  // In the background an encoder keeps to one thread (unless --threads says otherwise): a
+  // two-thread session stalls whenever the per-frame work takes one of its cores.
   const layout: WorkerLayout = {
     encoderWorkers: plan.encoderWorkers,
-    ...(plan.refine === "async" ? { nice: BACKGROUND_NICE } : {}),
+    ...(plan.refine === "async"
+      ? { nice: BACKGROUND_NICE, encoderThreads: model.threads ?? 1 }
+      : {}),
   };
   return openWorkerSegmenter(model, layout);
 }
+
+/** Most frames between two live keyframes (refinements land later than this anyway). */
+const LIVE_MAX_INTERVAL = 10;
 
 /** Niceness of model workers refining in the background. */
 const BACKGROUND_NICE = 10;
@@ -85,7 +92,9 @@ function realtimeTracking(
   report: ((report: RealtimeReport) => void) | undefined,
 ): TrackObjectsOptions {
   const governed = plan.stride === "auto" && plan.latencyTargetMs !== undefined
-    ? latencyGovernedKeyframes({ targetMs: plan.latencyTargetMs })
+    // Live, a refinement lands a second or so after its keyframe: start the next one as soon as
+    // the encoder is free (unless the latency governor spaces them out).
+    ? latencyGovernedKeyframes({ targetMs: plan.latencyTargetMs, maxInterval: LIVE_MAX_INTERVAL })
     : undefined;
   const policy = governed ??
     (plan.stride === "auto" ? adaptiveKeyframes() : fixedStride(plan.stride));
