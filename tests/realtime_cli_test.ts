@@ -67,6 +67,7 @@ Deno.test("defaults: files encode every frame synchronously; live inputs use aut
     preset: "ultrafast",
   });
   assert.deepEqual(resolveRealtime({ stride: 1 }, true).refine, "sync");
+  assert.equal(resolveRealtime({ stride: 1 }, true).encoderWorkers, 1, "live: never in-thread");
   assert.deepEqual(resolveRealtime({ stride: "auto", refine: "sync" }, true).refine, "sync");
   assert.throws(() => resolveRealtime({ latencyTargetMs: 100 }, false), /applies to live inputs/);
 });

@@ -138,7 +138,9 @@ export function resolveRealtime(args: RealtimeArgs, live: boolean): RealtimePlan
     stride,
     refine,
     ...(live ? { latencyTargetMs: args.latencyTargetMs ?? DEFAULT_LATENCY_TARGET_MS } : {}),
-    encoderWorkers: args.encoderWorkers ?? (refine === "async" ? 1 : 0),
+    // Live inputs keep the model off the pipeline's thread even when refining synchronously: a
+    // blocked thread stops reading the input, which then backs up instead of dropping frames.
+    encoderWorkers: args.encoderWorkers ?? (refine === "async" || live ? 1 : 0),
     ...(args.preset ?? (live ? DEFAULT_LIVE_PRESET : undefined)
       ? { preset: args.preset ?? DEFAULT_LIVE_PRESET }
       : {}),

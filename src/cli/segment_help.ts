@@ -88,9 +88,9 @@ Real time (tracking runs):
                            folded in when ready (results then depend on timing)
       --latency-target MS  live inputs: the capture-to-output latency (95th percentile) that
                            auto keyframes are spaced out to hold (default ${DEFAULT_LATENCY_TARGET_MS})
-      --encoder-workers N  image encoders in worker threads, one frame each (default: 1 with
-                           --refine async; otherwise none: the model runs in the pipeline's
-                           thread, which measured fastest for synchronous runs on two cores)
+      --encoder-workers N  image encoders in worker threads, one frame each (default: 1 for
+                           live inputs and --refine async; otherwise none: the model runs in the
+                           pipeline's thread, which measured fastest for files on two cores)
       --preset P           libx264 preset of the output video (default medium for files,
                            ${DEFAULT_LIVE_PRESET} for live inputs)
   The end-of-run summary (and --progress json) reports the keyframes chosen.

@@ -9,8 +9,9 @@
  * refinement (for live streams, where waiting means latency) emits every frame at once with the
  * carried masks, refines a copy of the tracker on the keyframe in the background, and when that is
  * done (some frames later) takes the refined objects over and moves them on to the current frame
- * by the motion measured in the meantime. Only one optional refinement is under way at a time;
- * frames with user prompts or a discovery pass due start one in any case.
+ * by the motion measured in the meantime. One refinement is under way at a time: a discovery
+ * pass due meanwhile waits for the encoder, and user prompts wait for the refinement under way to
+ * land (so that their copy starts from it).
  * @module
  */
 import type { Frame } from "../../frame.ts";
@@ -143,11 +144,18 @@ export class KeyframeTracker {
     }
     this.#propagator.observe(frame);
     const index = frame.index;
+    if (this.#async && this.#pending.length > 0 && tracker.promptsDue(index)) {
+      // User prompts go to a copy forked from the state as refined so far: a refinement under way
+      // must land first, or taking over a later one would drop it together with its objects.
+      await Promise.all(this.#pending.map((p) => p.done));
+    }
     if (this.#async) this.#foldFinished(frame);
-    const forced = !this.#started || tracker.promptsDue(index) || tracker.discoversOn(index);
+    // A discovery pass due while a refinement is under way waits for it (it stays due).
+    const forced = !this.#started || tracker.promptsDue(index) ||
+      (tracker.discoversOn(index) && this.#pending.length === 0);
     const carried = this.#started ? tracker.carry(frame, this.#propagator) : undefined;
     this.#started = true;
-    if (this.#async && !forced && this.#pending.length > 0) return carried!.masks;
+    if (this.#async && this.#pending.length > 0) return carried!.masks;
     const reason = this.#policy.decide({
       frameIndex: index,
       forced,
