@@ -11,7 +11,8 @@
  *
  * Not a `Deno.bench` file (it prints its own table and takes minutes): run it with
  * `deno run -A tests/bench/realtime_bench.ts [--frames 90] [--live-frames 300] [--only file|live]`
- * on a quiet machine.
+ * on a quiet machine; `--only quality` compares stride 1 with auto keyframes on each real clip
+ * instead (mask IoU where both drew the object).
  * Skipped (exit 0) without ../shared.
  * @module
  */
@@ -30,6 +31,8 @@ const STARTUP_SECONDS = 1;
 const POINTS = ["640,360", "320,240", "960,240", "400,560", "880,560"];
 
 interface Run {
+  /** A clip of ../shared/clips (default 02_cups.mp4). */
+  readonly clip?: string;
   readonly source: "file" | "live";
   readonly objects: 1 | 5;
   readonly precision: "fp32" | "int8";
@@ -73,7 +76,10 @@ function coreTimes(): { busy: number; total: number }[] {
 }
 
 function commandFor(run: Run, frames: number, outDir: string, masks: string): string[] {
-  const points = POINTS.slice(0, run.objects).flatMap((p) => ["--point", p]);
+  const clip = run.clip ? `${CLIPS_DIR}/${run.clip}` : CLIP;
+  const points = run.clip
+    ? ["--point", "W/2,H/2"]
+    : POINTS.slice(0, run.objects).flatMap((p) => ["--point", p]);
   const common = [
     "--checkpoint",
     CHECKPOINT,
@@ -91,7 +97,7 @@ function commandFor(run: Run, frames: number, outDir: string, masks: string): st
   ];
   const deno = `"${Deno.execPath()}" run -A "${SEGMENT_CLI}"`;
   if (run.source === "file") {
-    return [`${deno} --input "${CLIP}" --max-frames ${frames} ${common.join(" ")}`];
+    return [`${deno} --input "${clip}" --max-frames ${frames} ${common.join(" ")}`];
   }
   // 02_cups is 29.97 fps: `-t` covers `frames` frames.
   const seconds = (frames / 29.97).toFixed(3);
@@ -101,11 +107,23 @@ function commandFor(run: Run, frames: number, outDir: string, masks: string): st
   ];
 }
 
-async function measure(run: Run, frames: number, outDir: string): Promise<Result> {
-  const masks = `${outDir}/${run.source}-${run.objects}-${run.precision}-${run.stride}.jsonl`;
+async function measure(
+  run: Run,
+  frames: number,
+  outDir: string,
+  centre?: string,
+): Promise<Result> {
+  const masks = `${outDir}/${
+    run.clip ?? "cups"
+  }-${run.source}-${run.objects}-${run.precision}-${run.stride}.jsonl`;
   const before = coreTimes();
   const output = await new Deno.Command("bash", {
-    args: ["-o", "pipefail", "-c", commandFor(run, frames, outDir, masks).join(" ")],
+    args: [
+      "-o",
+      "pipefail",
+      "-c",
+      commandFor(run, frames, outDir, masks).join(" ").replace("W/2,H/2", centre ?? ""),
+    ],
     cwd: REPO_DIR,
     stdin: "null",
     stdout: "null",
@@ -234,6 +252,43 @@ function table(results: readonly Result[]): string {
   return lines.join("\n");
 }
 
+/** Clips compared in `--only quality` runs, with their frame size. */
+const QUALITY_CLIPS = [
+  ["02_cups.mp4", 1280, 720],
+  ["05_default_juggle.mp4", 1280, 720],
+  ["bedroom.mp4", 960, 540],
+] as const;
+
+/**
+ * Mask agreement between every frame encoded and auto keyframes on each real clip (file runs,
+ * int8, one object prompted at the frame centre).
+ */
+async function quality(frames: number, outDir: string): Promise<void> {
+  const rows = [
+    "| clip | frames | auto encoded | IoU vs stride 1 (both drawn) | both drawn |",
+    "| --- | --- | --- | --- | --- |",
+  ];
+  for (const [clip, width, height] of QUALITY_CLIPS) {
+    const run = (stride: "1" | "auto") =>
+      measure(
+        { clip, source: "file", objects: 1, precision: "int8", stride },
+        frames,
+        outDir,
+        `${Math.floor(width / 2)},${Math.floor(height / 2)}`,
+      );
+    const every = await run("1");
+    const auto = await run("auto");
+    const c = await compare(every.masks, auto.masks);
+    rows.push(
+      `| ${clip} | ${frames} | ${auto.encoded}/${auto.framesOutput} | ${
+        cell(c.iouBothDrawn, 3)
+      } | ${cell(100 * c.bothDrawnShare)}% |`,
+    );
+    console.error(rows.at(-1));
+  }
+  console.log(`\nmask agreement, int8, one object at the centre, file runs\n\n${rows.join("\n")}`);
+}
+
 async function main(): Promise<void> {
   if (!sharedAvailable) {
     console.log("realtime bench skipped: ../shared (clips, fixture checkpoint) is absent");
@@ -257,6 +312,14 @@ async function main(): Promise<void> {
   const outDir = await Deno.makeTempDir({ prefix: "realtime_bench_" });
   const results: Result[] = [];
   const started = new Date();
+  if (values.only === "quality") {
+    try {
+      await quality(frames, outDir);
+    } finally {
+      await Deno.remove(outDir, { recursive: true });
+    }
+    return;
+  }
   try {
     for (const source of ["file", "live"] as const) {
       if (values.only && values.only !== source) continue;
