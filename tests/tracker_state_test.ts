@@ -212,3 +212,32 @@ Deno.test("TrackerState: changes only during a discovery step, known ids only, a
     16,
   ]]);
 });
+
+Deno.test("TrackerState: when full, adding forgets the object lost the longest, never a tracked one", () => {
+  const state = new TrackerState([], 3);
+  const observation: Observation = {
+    mask: { width: 4, height: 4, data: new Uint8Array(16).fill(1) },
+    lowResLogits: new Float32Array(256 * 256),
+    score: 0.9,
+  };
+  const frame = { index: 0, ptsSeconds: 0, width: 4, height: 4, data: new Uint8Array(48) };
+  state.beginFrame(0);
+  state.beginUpdates(frame, new Map());
+  assert.deepEqual([state.add(observation), state.add(observation), state.add(observation)], [
+    1,
+    2,
+    3,
+  ]);
+  state.endUpdates();
+  const lose = (id: number, since: number) =>
+    Object.assign(state.track(id)!, { status: "lost", lostSince: since });
+  lose(1, 40);
+  lose(3, 10);
+  state.beginFrame(50);
+  state.beginUpdates({ ...frame, index: 50 }, new Map());
+  assert.equal(state.add(observation), 4, "object 3, lost since frame 10, made room");
+  assert.equal(state.add(observation), 5, "then object 1");
+  assert.equal(state.add(observation), undefined, "only tracked objects left: full");
+  state.endUpdates();
+  assert.deepEqual(state.objects().map((o) => o.id), [2, 4, 5]);
+});

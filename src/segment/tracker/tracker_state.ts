@@ -167,13 +167,15 @@ export class TrackerState {
 
   /**
    * Adds a new object seen on the current frame. Its id is one more than the largest id used or
-   * reserved so far (prompt ids of later frames included). Returns undefined, adding nothing,
-   * when `maxObjects` objects are held, the ids are exhausted or the mask is empty. Only during a
-   * discovery step.
+   * reserved so far (prompt ids of later frames included). When `maxObjects` objects are held,
+   * the one lost the longest is forgotten to make room (a long run keeps discovering); returns
+   * undefined, adding nothing, when every held object is tracked, the ids are exhausted or the
+   * mask is empty. Only during a discovery step.
    */
   add(observation: Observation, label?: string): number | undefined {
     const window = this.#requireWindow("add");
-    if (this.#tracks.size >= this.#maxObjects || this.#largestId >= MAX_OBJECT_ID) return undefined;
+    if (this.#largestId >= MAX_OBJECT_ID) return undefined;
+    if (this.#tracks.size >= this.#maxObjects && !this.#forgetLongestLost()) return undefined;
     const id = this.#largestId + 1;
     const candidate = candidateFromObservation(id, observation, window.frame, "observation");
     if (candidate.area === 0) return undefined;
@@ -181,6 +183,17 @@ export class TrackerState {
     this.#tracks.set(id, startTrack(id, label, candidate, window.frame));
     window.updated.set(id, candidate);
     return id;
+  }
+
+  #forgetLongestLost(): boolean {
+    let oldest: ObjectTrack | undefined;
+    for (const track of this.#tracks.values()) {
+      if (track.status === "lost" && (!oldest || track.lostSince < oldest.lostSince)) {
+        oldest = track;
+      }
+    }
+    if (oldest) this.#tracks.delete(oldest.id);
+    return oldest !== undefined;
   }
 
   // ---- Used by the tracker itself. ----
