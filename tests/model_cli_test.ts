@@ -194,15 +194,16 @@ Deno.test("usage mistakes exit 2 with one stderr line", async () => {
 });
 
 Deno.test("--help of the CLI and of each command prints usage on stdout and exits 0", async () => {
-  for (const args of [["--help"], ["fetch", "--help"], ["build", "-h"]]) {
+  for (const args of [["--help"], ["fetch", "--help"], ["build", "-h"], ["eval-quant", "--help"]]) {
     const run = await modelCli(args, {});
     assert.equal(run.code, 0, run.stderr);
     assert.equal(run.stderr, "");
     assert.match(run.stdout, /^Usage: /);
   }
   const overview = await modelCli(["--help"], {});
-  assert.match(overview.stdout, /^ {2}fetch {2}download a known checkpoint/m);
-  assert.match(overview.stdout, /^ {2}build {2}build graphs from a local checkpoint/m);
+  assert.match(overview.stdout, /^ {2}fetch +download a known checkpoint/m);
+  assert.match(overview.stdout, /^ {2}build +build graphs from a local checkpoint/m);
+  assert.match(overview.stdout, /^ {2}eval-quant +measure the int8 model against fp32/m);
   const fetchHelp = await modelCli(["fetch", "--help"], {});
   assert.match(fetchHelp.stdout, /TINYSAM_MODEL_MIRROR/);
   assert.match(fetchHelp.stdout, /deno task model:build --checkpoint FILE/);
