@@ -67,3 +67,19 @@ Deno.bench({
     ]);
   },
 });
+
+// The floor of any pipeline that hands frames over as rgb24: ffmpeg decoding to rgb24 piped into
+// ffmpeg encoding from rgb24, with nothing in between (no Deno, no copies).
+Deno.bench({
+  name: "ffmpeg -pix_fmt rgb24 - | ffmpeg -f rawvideo -i - -c:v libx264 out.mp4 (rgb24 floor)",
+  group: "passthrough",
+  ignore: !sharedAvailable,
+  n: 3,
+  warmup: 1,
+  fn: async () => {
+    const pipeline = `ffmpeg -v error -nostdin -i '${CLIP}' -f rawvideo -pix_fmt rgb24 - | ` +
+      `ffmpeg -v error -y -f rawvideo -pix_fmt rgb24 -video_size 1280x720 -framerate 30000/1001 ` +
+      `-i - -c:v libx264 -pix_fmt yuv420p '${outDir}/floor.mp4'`;
+    await run("sh", ["-c", pipeline]);
+  },
+});
