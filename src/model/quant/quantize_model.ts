@@ -28,11 +28,12 @@ export type LayerSelection = (tap: LayerTap) => boolean;
 
 /**
  * The layers quantized by default, chosen by measurement (BENCHMARKS.md, "Which layers are
- * int8"): every linear layer and both attention products of every TinyViT block. Convolutions
- * stay float: ONNX Runtime's integer convolutions ran slower than its float NCHWc kernels here
- * (0.76x), and the early convolutions are where quantization error is amplified most.
+ * int8"): every linear layer of the encoder, with per-channel input ranges. Quantizing the
+ * attention products as well gained no speed and lost fidelity; ONNX Runtime's integer
+ * convolutions ran slower than its float NCHWc kernels (0.97x for the whole encoder) and the
+ * early convolutions are where quantization error is amplified most.
  */
-export const defaultEncoderSelection: LayerSelection = (tap) => tap.kind !== "conv";
+export const defaultEncoderSelection: LayerSelection = (tap) => tap.kind === "linear";
 
 /** Options of {@link buildInt8Encoder}. */
 export interface Int8BuildOptions {
@@ -43,6 +44,8 @@ export interface Int8BuildOptions {
   readonly selection?: LayerSelection;
   /** Rows sampled per tensor per frame for the range search (default 256). */
   readonly rowsPerRun?: number;
+  /** Per-channel input ranges for linear layers (default true; false for the ablation). */
+  readonly perChannelInputs?: boolean;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -61,8 +64,14 @@ function runOutputs(result: ort.InferenceSession.OnnxValueMapType): Record<strin
   return outputs;
 }
 
-/** Turns calibration statistics into a quantization plan. */
-export function planFromStatistics(statistics: readonly LayerStatistics[]): QuantizationPlan {
+/**
+ * Turns calibration statistics into a quantization plan. Linear layers get per-channel input
+ * ranges unless `perChannelInputs` is false (then one range per tensor, like every other layer).
+ */
+export function planFromStatistics(
+  statistics: readonly LayerStatistics[],
+  perChannelInputs = true,
+): QuantizationPlan {
   const plan = new Map<string, LayerQuant>();
   for (const s of statistics) {
     const range = (t: LayerStatistics["input"], importance?: Float32Array) =>
@@ -70,7 +79,7 @@ export function planFromStatistics(statistics: readonly LayerStatistics[]): Quan
     const input = s.input;
     plan.set(s.tap.name, {
       input: range(input, s.tap.inputImportance),
-      inputChannels: s.tap.kind === "linear"
+      inputChannels: perChannelInputs && s.tap.kind === "linear"
         ? searchChannelRanges(
           input.samples(),
           input.channels,
@@ -129,7 +138,7 @@ export async function buildInt8Encoder(
     await session.release();
   }
   options.onProgress?.("searching quantization ranges");
-  const plan = planFromStatistics(statistics);
+  const plan = planFromStatistics(statistics, options.perChannelInputs ?? true);
   return {
     model: buildEncoderModel(dict, new QdqLayers(plan, options.weightLevels)),
     quantizedLayers: [...plan.keys()],
