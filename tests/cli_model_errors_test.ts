@@ -58,7 +58,7 @@ Deno.test("segment with a file that is not a checkpoint: one line, exit 1, no ou
 
 Deno.test("segment offline: the error names the URL that failed and how to pass a local file", async () => {
   // Nothing listens on port 9 of the loopback interface: the download fails at once.
-  const { result, leftOver } = await promptedRun([], {
+  const { result, leftOver, cached } = await promptedRun([], {
     TINYSAM_MODEL_MIRROR: "http://127.0.0.1:9",
   });
   assert.equal(result.code, 1);
