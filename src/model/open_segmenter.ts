@@ -4,7 +4,7 @@
  * @module
  */
 import { DEFAULT_MODEL } from "../../models/registry.ts";
-import { ensureModel } from "./model_cache.ts";
+import { ensureModel, type ResolvedModel } from "./model_cache.ts";
 import { OnnxSegmenter } from "./onnx_segmenter.ts";
 import type { Precision } from "./precision_builders.ts";
 import { terminalProgress } from "./terminal_progress.ts";
@@ -22,6 +22,18 @@ export interface ModelChoice {
   readonly calibration?: string;
 }
 
+/** Makes the chosen model ready in the cache (downloading and building what is missing). */
+export function readyModel(choice: ModelChoice): Promise<ResolvedModel> {
+  const source = choice.checkpoint
+    ? { checkpoint: choice.checkpoint }
+    : { model: choice.model ?? DEFAULT_MODEL };
+  return ensureModel(source, {
+    precision: choice.precision,
+    calibration: choice.calibration,
+    ...terminalProgress(),
+  });
+}
+
 /**
  * Makes the chosen model ready and opens it.
  *
@@ -31,14 +43,7 @@ export interface ModelChoice {
  * ```
  */
 export async function openSegmenter(choice: ModelChoice): Promise<OnnxSegmenter> {
-  const source = choice.checkpoint
-    ? { checkpoint: choice.checkpoint }
-    : { model: choice.model ?? DEFAULT_MODEL };
-  const model = await ensureModel(source, {
-    precision: choice.precision,
-    calibration: choice.calibration,
-    ...terminalProgress(),
-  });
+  const model = await readyModel(choice);
   return await OnnxSegmenter.create({
     encoder: model.encoder,
     decoder: model.decoder,

@@ -3,10 +3,7 @@
  * model ready in the cache, then start the workers.
  * @module
  */
-import { DEFAULT_MODEL } from "../../models/registry.ts";
-import { ensureModel } from "./model_cache.ts";
-import type { ModelChoice } from "./open_segmenter.ts";
-import { terminalProgress } from "./terminal_progress.ts";
+import { type ModelChoice, readyModel } from "./open_segmenter.ts";
 import { WorkerSegmenter } from "./worker_segmenter.ts";
 
 /** How the model's work is spread over threads. */
@@ -33,14 +30,7 @@ export async function openWorkerSegmenter(
   choice: ModelChoice,
   layout: WorkerLayout = {},
 ): Promise<WorkerSegmenter> {
-  const source = choice.checkpoint
-    ? { checkpoint: choice.checkpoint }
-    : { model: choice.model ?? DEFAULT_MODEL };
-  const model = await ensureModel(source, {
-    precision: choice.precision,
-    calibration: choice.calibration,
-    ...terminalProgress(),
-  });
+  const model = await readyModel(choice);
   return await WorkerSegmenter.create({
     encoder: model.encoder,
     decoder: model.decoder,

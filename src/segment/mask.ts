@@ -62,6 +62,30 @@ export interface FrameMasks {
   readonly markers?: readonly PromptMarker[];
 }
 
+/**
+ * A frame's masks: the frame's index, time and size, its objects and (when there are any) the
+ * prompt markers to draw.
+ *
+ * @example
+ * ```ts
+ * const empty = frameMasksOf(frame, []);
+ * ```
+ */
+export function frameMasksOf(
+  frame: Pick<Frame, "index" | "ptsSeconds" | "width" | "height">,
+  objects: readonly ObjectMask[],
+  markers: readonly PromptMarker[] = [],
+): FrameMasks {
+  return {
+    frameIndex: frame.index,
+    ptsSeconds: frame.ptsSeconds,
+    width: frame.width,
+    height: frame.height,
+    objects,
+    ...(markers.length > 0 ? { markers } : {}),
+  };
+}
+
 /** The element that flows between the segmentation stages and the outputs: a frame and its masks. */
 export interface SegmentedFrame {
   readonly frame: Frame;

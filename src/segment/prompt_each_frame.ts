@@ -6,7 +6,7 @@
  */
 import { concatMap, type OperatorFunction } from "rxjs";
 import type { Frame } from "../frame.ts";
-import type { FrameMasks, ObjectMask, PromptMarker, SegmentedFrame } from "./mask.ts";
+import { frameMasksOf, type ObjectMask, type PromptMarker, type SegmentedFrame } from "./mask.ts";
 import { objectMaskFromDecoded, outputForPrompt } from "./object_mask.ts";
 import type { ObjectPrompt } from "./prompts.ts";
 import type { PromptSet, Segmenter } from "./segmenter.ts";
@@ -57,14 +57,6 @@ export function decodePromptsEachFrame(
         if (object) objects.push(object);
       });
     }
-    const masks: FrameMasks = {
-      frameIndex: frame.index,
-      ptsSeconds: frame.ptsSeconds,
-      width: frame.width,
-      height: frame.height,
-      objects,
-      markers,
-    };
-    return { frame, masks };
+    return { frame, masks: frameMasksOf(frame, objects, markers) };
   });
 }

@@ -4,7 +4,7 @@
  */
 import { map, type OperatorFunction } from "rxjs";
 import type { Frame } from "../frame.ts";
-import type { SegmentedFrame } from "../segment/mask.ts";
+import { frameMasksOf, type SegmentedFrame } from "../segment/mask.ts";
 
 /**
  * Wraps each frame as a {@link SegmentedFrame} with no objects; used when no prompt and no
@@ -16,14 +16,5 @@ import type { SegmentedFrame } from "../segment/mask.ts";
  * ```
  */
 export function withoutMasks(): OperatorFunction<Frame, SegmentedFrame> {
-  return map((frame) => ({
-    frame,
-    masks: {
-      frameIndex: frame.index,
-      ptsSeconds: frame.ptsSeconds,
-      width: frame.width,
-      height: frame.height,
-      objects: [],
-    },
-  }));
+  return map((frame) => ({ frame, masks: frameMasksOf(frame, []) }));
 }

@@ -18,6 +18,7 @@ import {
 } from "../../src/model/quant/calibration_frames.ts";
 import type { LayerTap } from "../../src/model/quant/calibration.ts";
 import { weightLevelsForThisCpu } from "../../src/model/quant/cpu_features.ts";
+import { embeddingCosine } from "../../src/model/quant/evaluate_quantization.ts";
 import {
   buildInt8Encoder,
   defaultEncoderSelection,
@@ -60,16 +61,6 @@ const VARIANTS: readonly Variant[] = [
 
 const TIMED_RUNS = 5;
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let dot = 0, na = 0, nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return dot / Math.sqrt(na * nb);
-}
-
 const median = (values: number[]) => values.slice().sort((a, b) => a - b)[values.length >> 1];
 
 async function embed(session: ort.InferenceSession, frame: Frame): Promise<Float32Array> {
@@ -107,7 +98,7 @@ async function main(): Promise<void> {
     const session = await ort.InferenceSession.create(int8.model, options);
     const cosines = [];
     for (const [i, frame] of evaluation.entries()) {
-      cosines.push(cosine(references[i], await embed(session, frame)));
+      cosines.push(embeddingCosine(references[i], await embed(session, frame)));
     }
     await fp32.run({ pixels });
     await session.run({ pixels });

@@ -4,6 +4,7 @@
  * and the encoder speed ratio (timed alternately in one run).
  * @module
  */
+import { regionSimilarity } from "../../eval/region.ts";
 import type { Frame } from "../../frame.ts";
 import { maskFromLogits, outputLogits } from "../../segment/segmenter.ts";
 import { outputForPrompt } from "../../segment/object_mask.ts";
@@ -42,7 +43,8 @@ export interface QuantizationEvalOptions {
   readonly onFrame?: (index: number, comparison: FrameComparison) => void;
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
+/** Cosine similarity of two embeddings. */
+export function embeddingCosine(a: Float32Array, b: Float32Array): number {
   let dot = 0, na = 0, nb = 0;
   for (let i = 0; i < a.length; i++) {
     dot += a[i] * b[i];
@@ -50,15 +52,6 @@ function cosine(a: Float32Array, b: Float32Array): number {
     nb += b[i] * b[i];
   }
   return dot / Math.sqrt(na * nb);
-}
-
-function maskIou(a: Uint8Array, b: Uint8Array): number {
-  let inter = 0, union = 0;
-  for (let i = 0; i < a.length; i++) {
-    inter += a[i] & b[i];
-    union += a[i] | b[i];
-  }
-  return union === 0 ? 1 : inter / union;
 }
 
 function quantile(values: readonly number[], q: number): number {
@@ -130,13 +123,15 @@ export async function evaluateQuantization(
             frame.width,
             frame.height,
           ).data;
-        maskIous.push(maskIou(mask(reference, decodedRef[p]), mask(quantized, decodedQ[p])));
+        maskIous.push(
+          regionSimilarity(mask(reference, decodedRef[p]), mask(quantized, decodedQ[p])),
+        );
         iouPredictionDiffs.push(
           Math.abs(decodedRef[p].iouPredictions[output] - decodedQ[p].iouPredictions[output]),
         );
       });
       const comparison = {
-        embeddingCosine: cosine(reference.imageEmbeddings, quantized.imageEmbeddings),
+        embeddingCosine: embeddingCosine(reference.imageEmbeddings, quantized.imageEmbeddings),
         maskIous,
         iouPredictionDiffs,
         fp32EncoderMs: a.ms,

@@ -2,7 +2,7 @@
  * Everything masks as a frame's `FrameMasks`, the form the overlay and the mask exports take.
  * @module
  */
-import type { FrameMasks, ObjectMask } from "../mask.ts";
+import { type FrameMasks, frameMasksOf, type ObjectMask } from "../mask.ts";
 import { decodeRle } from "../rle.ts";
 import type { EverythingMask } from "./everything_mask.ts";
 
@@ -47,11 +47,5 @@ export function everythingFrameMasks(
     };
   });
   objects.sort((a, b) => masks[b.id - firstId].area - masks[a.id - firstId].area || a.id - b.id);
-  return {
-    frameIndex: frame.index,
-    ptsSeconds: frame.ptsSeconds,
-    width: frame.width,
-    height: frame.height,
-    objects,
-  };
+  return frameMasksOf(frame, objects);
 }

@@ -15,7 +15,7 @@
  * @module
  */
 import type { Frame } from "../../frame.ts";
-import type { FrameMasks } from "../mask.ts";
+import { type FrameMasks, frameMasksOf } from "../mask.ts";
 import type { ObjectPrompt } from "../prompts.ts";
 import type { FrameEmbedding, Segmenter } from "../segmenter.ts";
 import type { KeyframePolicy, KeyframeReason } from "./keyframe_policy.ts";
@@ -244,11 +244,5 @@ export class KeyframeTracker {
 }
 
 function emptyMasks(frame: Frame): FrameMasks {
-  return {
-    frameIndex: frame.index,
-    ptsSeconds: frame.ptsSeconds,
-    width: frame.width,
-    height: frame.height,
-    objects: [],
-  };
+  return frameMasksOf(frame, []);
 }

@@ -7,7 +7,7 @@
  * @module
  */
 import type { Frame } from "../../frame.ts";
-import type { FrameMasks, ObjectMask, PromptMarker } from "../mask.ts";
+import { type FrameMasks, frameMasksOf, type ObjectMask, type PromptMarker } from "../mask.ts";
 import type { ObjectPrompt } from "../prompts.ts";
 import {
   type DecodedPrompt,
@@ -642,14 +642,7 @@ function promptWindow(prompt: ObjectPrompt, width: number, height: number): Pixe
 }
 
 function frameMasks(frame: Frame, objects: ObjectMask[], markers: PromptMarker[]): FrameMasks {
-  return {
-    frameIndex: frame.index,
-    ptsSeconds: frame.ptsSeconds,
-    width: frame.width,
-    height: frame.height,
-    objects,
-    ...(markers.length > 0 ? { markers } : {}),
-  };
+  return frameMasksOf(frame, objects, markers);
 }
 
 /** Lets other tasks (timers, I/O, other stages) run before continuing. */
