@@ -3,7 +3,7 @@
  * stage and read back by the evaluator and tests. The format is described in `label_map.ts`.
  * @module
  */
-import { Observable, type OperatorFunction } from "rxjs";
+import type { OperatorFunction } from "rxjs";
 import type { FrameMasks, SegmentedFrame } from "../segment/mask.ts";
 import {
   decodeLabelMapPng,
@@ -15,6 +15,7 @@ import {
   objectsFromLabelMap,
 } from "./label_map.ts";
 import { writeFileAtomic } from "../fs/write_file_atomic.ts";
+import { writeInOrder } from "./ordered_writer.ts";
 
 /**
  * Stage that writes each frame's masks as a label-map PNG in `dir` (created if missing; files of
@@ -28,49 +29,11 @@ import { writeFileAtomic } from "../fs/write_file_atomic.ts";
  * ```
  */
 export function writeMaskPngs(dir: string): OperatorFunction<SegmentedFrame, SegmentedFrame> {
-  return (source) =>
-    new Observable<SegmentedFrame>((subscriber) => {
-      let ready: Promise<void> | undefined;
-      const prepare = () => {
-        if (ready !== undefined) return;
-        ready = ensureDirectory(dir);
-        // Awaited in order by the write chain; this only keeps an early failure from being unhandled.
-        ready.catch(() => {});
-      };
-      let chain: Promise<void> = Promise.resolve();
-      let closed = false;
-      const fail = (error: unknown) => {
-        if (closed) return;
-        closed = true;
-        subscriber.error(error);
-      };
-      const subscription = source.subscribe({
-        next: (item) => {
-          prepare();
-          chain = chain.then(async () => {
-            if (closed) return;
-            await ready;
-            await writeLabelMapFile(dir, item.masks);
-            if (!closed) subscriber.next(item);
-          }).catch(fail);
-        },
-        error: (error) => {
-          chain = chain.then(() => fail(error));
-        },
-        complete: () => {
-          prepare();
-          chain = chain.then(() => ready).then(() => {
-            if (closed) return;
-            closed = true;
-            subscriber.complete();
-          }).catch(fail);
-        },
-      });
-      return () => {
-        closed = true;
-        subscription.unsubscribe();
-      };
-    });
+  return writeInOrder<SegmentedFrame>(() => ({
+    open: () => ensureDirectory(dir),
+    write: (item) => writeLabelMapFile(dir, item.masks),
+    close: () => Promise.resolve(),
+  }));
 }
 
 /** A label-map file of a masks directory. */

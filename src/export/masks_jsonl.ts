@@ -5,10 +5,11 @@
  * COCO RLE (column-major, starting with zeros, as pycocotools writes). Objects may overlap.
  * @module
  */
-import { Observable, type OperatorFunction } from "rxjs";
+import type { OperatorFunction } from "rxjs";
 import { z } from "zod";
 import type { FrameMasks, ObjectMask, SegmentedFrame } from "../segment/mask.ts";
 import { decodeRle, encodeRle, rleFromJson, rleToBbox } from "../segment/rle.ts";
+import { writeInOrder } from "./ordered_writer.ts";
 
 /**
  * One frame's masks as a JSON line (without the newline). Boxes are recomputed from the masks.
@@ -114,68 +115,28 @@ export function frameMasksFromJsonLine(line: string): FrameMasks {
  * ```
  */
 export function writeMasksJsonl(path: string): OperatorFunction<SegmentedFrame, SegmentedFrame> {
-  return (source) =>
-    new Observable<SegmentedFrame>((subscriber) => {
-      const encoder = new TextEncoder();
-      let file: Promise<Deno.FsFile> | undefined;
-      let chain: Promise<void> = Promise.resolve();
-      let closed = false;
-      let fileClosed = false;
-      const open = () => {
-        if (file !== undefined) return;
-        file = Deno.open(path, { write: true, create: true, truncate: true }).catch((error) => {
-          throw new Error(`cannot write masks JSON ${path}: ${(error as Error).message}`);
-        });
-        // Awaited in order by the write chain; this only keeps an early failure from being unhandled.
-        file.catch(() => {});
-      };
-      const closeFile = async () => {
-        if (fileClosed || file === undefined) return;
-        fileClosed = true;
+  const encoder = new TextEncoder();
+  return writeInOrder<SegmentedFrame>(() => {
+    let file: Deno.FsFile | undefined;
+    return {
+      open: async () => {
         try {
-          (await file).close();
-        } catch {
-          // Opening failed: the error has already been reported.
+          file = await Deno.open(path, { write: true, create: true, truncate: true });
+        } catch (error) {
+          throw new Error(`cannot write masks JSON ${path}: ${(error as Error).message}`);
         }
-      };
-      const fail = async (error: unknown) => {
-        await closeFile();
-        if (closed) return;
-        closed = true;
-        subscriber.error(error);
-      };
-      const subscription = source.subscribe({
-        next: (item) => {
-          open();
-          chain = chain.then(async () => {
-            if (closed) return;
-            const bytes = encoder.encode(frameMasksToJsonLine(item.masks) + "\n");
-            const handle = await file!;
-            let written = 0;
-            while (written < bytes.length) written += await handle.write(bytes.subarray(written));
-            if (!closed) subscriber.next(item);
-          }).catch(fail);
-        },
-        error: (error) => {
-          chain = chain.then(() => fail(error));
-        },
-        complete: () => {
-          open();
-          chain = chain.then(async () => {
-            await file;
-            await closeFile();
-            if (closed) return;
-            closed = true;
-            subscriber.complete();
-          }).catch(fail);
-        },
-      });
-      return () => {
-        closed = true;
-        subscription.unsubscribe();
-        chain = chain.then(closeFile);
-      };
-    });
+      },
+      write: async (item) => {
+        const bytes = encoder.encode(frameMasksToJsonLine(item.masks) + "\n");
+        let written = 0;
+        while (written < bytes.length) written += await file!.write(bytes.subarray(written));
+      },
+      close: () => {
+        file?.close();
+        return Promise.resolve();
+      },
+    };
+  });
 }
 
 /**
