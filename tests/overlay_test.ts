@@ -146,3 +146,13 @@ Deno.test("drawOverlay stage draws every frame and passes the masks through", as
     assert.deepEqual(pixel(item.frame, 10 + 10 * i, 24), blended(objectColors(1).fill));
   });
 });
+
+Deno.test("overlay with nothing to draw hands the frame on without copying it", () => {
+  const frame = grayFrame();
+  assert.equal(renderOverlay(frame, masksOf([])), frame);
+  const marker = { objectId: 1, points: [{ x: 10, y: 10, positive: true }] };
+  assert.equal(renderOverlay(frame, masksOf([], [marker]), { markers: false }), frame);
+  const drawn = renderOverlay(frame, masksOf([], [marker]));
+  assert.notEqual(drawn.data, frame.data);
+  assert.deepEqual(pixel(frame, 10, 10), [GRAY, GRAY, GRAY]);
+});

@@ -30,7 +30,8 @@ const MARKER_OUTLINE: Rgb = [255, 255, 255];
 const MARKER_GLYPH: Rgb = [255, 255, 255];
 
 /**
- * Returns a new frame with the masks drawn over a copy of `frame` (the input is not modified).
+ * Returns a new frame with the masks drawn over a copy of `frame` (the input is not modified);
+ * with nothing to draw it returns `frame` itself.
  * Objects are painted in list order and a later object replaces an earlier one where they
  * overlap (the same rule as label maps).
  * Only the pixels inside each object's `bbox` are visited, so boxes must be tight or larger.
@@ -47,6 +48,8 @@ export function renderOverlay(
   masks: FrameMasks,
   options: OverlayOptions = {},
 ): Frame {
+  const markers = (options.markers ?? true) ? masks.markers ?? [] : [];
+  if (masks.objects.length === 0 && markers.length === 0) return frame;
   const data = frame.data.slice();
   const canvas: Canvas = { width: frame.width, height: frame.height, data };
   const colorsOf = options.colorsOf ?? objectColors;
@@ -65,11 +68,9 @@ export function renderOverlay(
       if (w > 0 && h > 0) strokeRect(canvas, [x, y, x + w, y + h], 1, colors.contour);
     }
   }
-  if (options.markers ?? true) {
-    const radius = options.markerRadius ??
-      Math.max(4, Math.round(Math.min(frame.width, frame.height) / 90));
-    for (const marker of masks.markers ?? []) drawMarker(canvas, marker, colorsOf, radius);
-  }
+  const radius = options.markerRadius ??
+    Math.max(4, Math.round(Math.min(frame.width, frame.height) / 90));
+  for (const marker of markers) drawMarker(canvas, marker, colorsOf, radius);
   return { ...frame, data };
 }
 

@@ -144,11 +144,18 @@ export function encodeVideo(
       let finalizing: Promise<void> | undefined;
       let framesWritten = 0;
 
-      const open = async () => {
+      // Resolved while the decoder starts, so the first frame does not wait for it.
+      const choice = (async () => {
         const binaries = options.binaries ?? await ffmpegBinaries();
         const encoder = options.codec === "lossless"
           ? "ffv1"
           : await chooseVideoEncoder(binaries.ffmpeg);
+        return { binaries, encoder };
+      })();
+      choice.catch(() => {/* reported by the first write */});
+
+      const open = async () => {
+        const { binaries, encoder } = await choice;
         if (finalizing) return;
         proc = new FfmpegProcess(binaries.ffmpeg, encoderArgs(options, encoder), {
           stdin: "piped",
