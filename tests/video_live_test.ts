@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { concatMap, lastValueFrom, take, tap, timer, toArray } from "rxjs";
-import { decodeVideo } from "../src/video/decode.ts";
+import { decoderArgs, decodeVideo } from "../src/video/decode.ts";
 import { DropOldestQueue } from "../src/video/drop_oldest_queue.ts";
 import { parseInputSource } from "../src/video/input_source.ts";
 import { probeVideo } from "../src/video/probe.ts";
@@ -11,12 +11,29 @@ import { eventually, ffmpegChildren } from "./helpers/video.ts";
 
 Deno.test("the drop-oldest queue evicts the oldest item and counts it", () => {
   const queue = new DropOldestQueue<number>(2);
-  assert.equal(queue.push(1), undefined);
-  assert.equal(queue.push(2), undefined);
+  assert.equal(queue.push(1), 0);
+  assert.equal(queue.push(2), 0);
   assert.equal(queue.push(3), 1);
-  assert.equal(queue.push(4), 2);
+  assert.equal(queue.push(4), 1);
   assert.deepEqual([queue.shift(), queue.shift(), queue.shift()], [3, 4, undefined]);
   assert.equal(queue.dropped, 2);
+});
+
+Deno.test("with a wait limit the queue keeps a short backlog and drops what waited too long", () => {
+  // Items are their own arrival times (ms).
+  const queue = new DropOldestQueue<number>(6, { maxWaitMs: 100, timeOf: (t) => t });
+  // A 90 ms stall: three frames pile up and all are kept.
+  for (const t of [0, 33, 66, 90]) assert.equal(queue.push(t, t), 0);
+  assert.equal(queue.length, 4);
+  // 133 ms: the frame from 0 ms has waited 133 ms and goes; 33 ms (100 ms) stays.
+  assert.equal(queue.push(133, 133), 1);
+  assert.deepEqual([queue.shift(), queue.shift()], [33, 66]);
+  // A long stall: everything older than 100 ms goes, the capacity holds either way.
+  assert.equal(queue.push(400, 400), 2);
+  assert.deepEqual([queue.shift(), queue.shift()], [400, undefined]);
+  for (let t = 500; t < 510; t++) queue.push(t, t);
+  assert.equal(queue.length, 6);
+  assert.equal(queue.dropped, 7);
 });
 
 Deno.test("a live source with a slow stage drops frames and reports them instead of growing", async () => {
@@ -75,4 +92,19 @@ Deno.test("devices and streaming URLs are live; files, lavfi and http are pulled
   assert.equal(parseInputSource("clip.mp4", { live: true }).live, true);
   assert.equal(parseInputSource("lavfi:testsrc2").live, false);
   assert.equal(parseInputSource("-").kind, "stdin");
+});
+
+Deno.test("a live decoder does not hold its first frame back to estimate the frame rate", () => {
+  const info = {
+    width: 64,
+    height: 48,
+    frameRate: { num: 30, den: 1 },
+  } as Parameters<typeof decoderArgs>[1];
+  const live = decoderArgs(parseInputSource("-", { live: true }), info);
+  const file = decoderArgs(parseInputSource("clip.mp4"), info);
+  assert.ok(
+    live.indexOf("-fpsprobesize") >= 0 && live.indexOf("-fpsprobesize") < live.indexOf("-i"),
+  );
+  assert.equal(live[live.indexOf("-fpsprobesize") + 1], "0");
+  assert.equal(file.includes("-fpsprobesize"), false);
 });

@@ -86,6 +86,7 @@ export async function runSegment(argv: readonly string[]): Promise<number> {
 }
 
 async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): Promise<void> {
+  const started = performance.now();
   const filePrompts = args.promptsFile ? await readPromptsFile(args.promptsFile) : [];
   const source = parseInputSource(args.input, { live: args.live });
   let realtime: RealtimePlan;
@@ -103,6 +104,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   early?.catch(() => {/* reported when the stage opens it */});
   let choice: SegmentationChoice;
   let realtimeReport: RealtimeReport | undefined;
+  let modelOpen: { framesBefore: number; seconds: number } | undefined;
   let info: VideoInfo;
   try {
     info = await probeVideo(source);
@@ -113,6 +115,21 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       realtime,
       onRealtimeReport: (report) => realtimeReport = report,
       ...(early ? { openModel: () => early } : {}),
+      // A live stream does not wait for the model: its first frames go out without masks.
+      passWhileOpening: source.live,
+      onModelOpen: (framesBefore) => {
+        modelOpen = { framesBefore, seconds: (performance.now() - started) / 1000 };
+        if (args.progress === "json" && !args.quiet) {
+          Deno.stderr.writeSync(encoder.encode(
+            JSON.stringify({
+              event: "model-open",
+              ...modelOpen,
+              seconds: round3(modelOpen.seconds),
+            }) +
+              "\n",
+          ));
+        }
+      },
     });
   } catch (error) {
     early?.then((segmenter) => segmenter.dispose(), () => {});
@@ -125,7 +142,6 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
     : args.progress ?? (Deno.stderr.isTerminal() ? "tty" : "none");
   const expectedFrames = info.frameCount ??
     (info.durationSeconds ? Math.round(info.durationSeconds * info.fps) : undefined);
-  const started = performance.now();
   await lastValueFrom(
     segmentVideo({
       source,
@@ -158,10 +174,17 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       );
     }
     await Deno.stderr.write(encoder.encode(
-      JSON.stringify({ event: "stats", ...summary, seconds: Math.round(seconds * 1000) / 1000 }) +
+      JSON.stringify({ event: "stats", ...summary, seconds: round3(seconds) }) +
         "\n",
     ));
   } else {
+    if (modelOpen && modelOpen.framesBefore > 0) {
+      say(
+        `model open after ${
+          modelOpen.seconds.toFixed(1)
+        } s: the ${modelOpen.framesBefore} frames before it went out without masks`,
+      );
+    }
     if (realtimeReport) say(formatRealtimeReport(realtimeReport));
     say(
       `${formatStreamStats(summary)}; ${seconds.toFixed(1)} s (${
@@ -169,6 +192,10 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       } fps)`,
     );
   }
+}
+
+function round3(x: number): number {
+  return Math.round(x * 1000) / 1000;
 }
 
 function isUsageError(error: unknown): boolean {

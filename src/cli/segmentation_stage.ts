@@ -18,7 +18,7 @@ import {
   type EverythingDiscoveryOptions,
 } from "../segment/everything/discovery_step.ts";
 import { withSegmenter } from "../segment/with_segmenter.ts";
-import { withoutMasks } from "../video/without_masks.ts";
+import { unsegmented, withoutMasks } from "../video/without_masks.ts";
 import { openWorkerSegmenter, type WorkerLayout } from "../model/open_worker_segmenter.ts";
 import { adaptiveKeyframes, fixedStride } from "../segment/tracker/keyframe_policy.ts";
 import type { KeyframeCounts, KeyframeOptions } from "../segment/tracker/keyframe_tracker.ts";
@@ -50,6 +50,13 @@ export interface SegmentationOptions {
   readonly onRealtimeReport?: (report: RealtimeReport) => void;
   /** Opens the model in place of `model` (e.g. one already being opened); the stage disposes it. */
   readonly openModel?: () => Promise<Segmenter>;
+  /**
+   * Live inputs: frames that arrive while the model is still opening go out at once without
+   * masks, instead of waiting (and being dropped) until it is open.
+   */
+  readonly passWhileOpening?: boolean;
+  /** Called when the model is open, with the number of frames that went out before it. */
+  readonly onModelOpen?: (framesBefore: number) => void;
 }
 
 /** What a tracking run's keyframes were. */
@@ -154,6 +161,10 @@ export function chooseSegmentation(
           : options.tracking ?? true
           ? trackObjects(segmenter, prompts, realtime)
           : decodePromptsEachFrame(segmenter, prompts),
+      {
+        ...(options.passWhileOpening ? { meanwhile: unsegmented } : {}),
+        ...(options.onModelOpen ? { onOpen: options.onModelOpen } : {}),
+      },
     ),
   };
 }

@@ -19,8 +19,13 @@ import type { VideoInfo } from "./probe.ts";
 import { readFrameBytes, TruncatedFrameError } from "./read_frame.ts";
 import { StreamStats } from "./stream_stats.ts";
 
-/** Default capacity of the live drop-oldest queue, in frames. */
-export const DEFAULT_LIVE_QUEUE = 2;
+/** Default capacity of the live drop-oldest queue, in frames (it bounds memory). */
+export const DEFAULT_LIVE_QUEUE = 6;
+/**
+ * Default longest wait of a live frame in the queue while newer ones arrive (ms): a stall shorter
+ * than this (an encoder or worker starting, a garbage collection) drops nothing.
+ */
+export const DEFAULT_LIVE_MAX_WAIT_MS = 100;
 
 /** Options of {@link decodeVideo}. */
 export interface DecodeOptions {
@@ -34,6 +39,8 @@ export interface DecodeOptions {
   readonly signal?: AbortSignal;
   /** Capacity of the live queue (frames); only used for live sources. */
   readonly liveQueueCapacity?: number;
+  /** Longest wait of a live frame in the queue once newer ones arrive (ms). */
+  readonly liveMaxWaitMs?: number;
   /** Called with the decoding ffmpeg's pid once it is spawned (diagnostics and tests). */
   readonly onSpawn?: (pid: number) => void;
   readonly binaries?: FfmpegBinaries;
@@ -55,6 +62,9 @@ export function decoderArgs(
     "error",
     ...(source.kind === "stdin" ? [] : ["-nostdin"]),
     ...source.formatArgs,
+    // Live: the rate is known from the probe; estimating it again would hold the first frame
+    // back until some twenty frames have arrived.
+    ...(source.live ? ["-fpsprobesize", "0"] : []),
     "-i",
     source.url,
     "-map",
@@ -223,7 +233,10 @@ async function pushLive(
   signal: AbortSignal,
   stats: StreamStats,
 ): Promise<void> {
-  const queue = new DropOldestQueue<Frame>(options.liveQueueCapacity ?? DEFAULT_LIVE_QUEUE);
+  const queue = new DropOldestQueue<Frame>(options.liveQueueCapacity ?? DEFAULT_LIVE_QUEUE, {
+    maxWaitMs: options.liveMaxWaitMs ?? DEFAULT_LIVE_MAX_WAIT_MS,
+    timeOf: (frame) => frame.capturedAtMs ?? performance.now(),
+  });
   let readingDone = false;
   let readError: unknown;
   const reading = (async () => {
@@ -231,7 +244,7 @@ async function pushLive(
       while (!signal.aborted) {
         const frame = await readFrame();
         if (frame === null) break;
-        if (queue.push(frame) !== undefined) stats.framesDropped++;
+        stats.framesDropped += queue.push(frame);
       }
     } catch (error) {
       readError = error;

@@ -16,5 +16,10 @@ import { frameMasksOf, type SegmentedFrame } from "../segment/mask.ts";
  * ```
  */
 export function withoutMasks(): OperatorFunction<Frame, SegmentedFrame> {
-  return map((frame) => ({ frame, masks: frameMasksOf(frame, []) }));
+  return map(unsegmented);
+}
+
+/** One frame with no objects. */
+export function unsegmented(frame: Frame): SegmentedFrame {
+  return { frame, masks: frameMasksOf(frame, []) };
 }
