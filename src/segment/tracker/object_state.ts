@@ -67,7 +67,15 @@ export interface ObjectTrack {
   lossReason?: LossReason;
   /** Frames since a prompt, a correction or a re-acquisition (re)started the object. */
   trackedFrames: number;
+  /**
+   * Who started the object: a user prompt (or correction), or a discovery step. A user prompt
+   * on a discovered object takes it over; user objects are never taken over.
+   */
+  origin: TrackOrigin;
 }
+
+/** See {@link ObjectTrack.origin}. */
+export type TrackOrigin = "prompt" | "discovery";
 
 /**
  * An object seen on the current frame by someone other than the tracker's propagation, e.g. an

@@ -332,6 +332,10 @@ export class ObjectTracker {
       );
       if (candidate) candidates.set(id, candidate);
     }
+    for (const id of takenOver(state, candidates, due)) {
+      candidates.delete(id);
+      state.remove(id);
+    }
     resolveOverlaps([...candidates.values()]);
 
     const sightings = new Map<number, Sighting>();
@@ -363,7 +367,7 @@ export class ObjectTracker {
           );
           candidates.delete(id);
         } else {
-          state.setTrack(startTrack(id, label, candidate, frame));
+          state.setTrack(startTrack(id, label, candidate, frame, "prompt"));
         }
         continue;
       }
@@ -648,4 +652,35 @@ function frameMasks(frame: Frame, objects: ObjectMask[], markers: PromptMarker[]
 /** Lets other tasks (timers, I/O, other stages) run before continuing. */
 function yieldToLoop(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
+}
+
+/** Share of a discovered object's mask a user's new mask must cover to take the object over. */
+const TAKEOVER_COVER = 0.5;
+
+/**
+ * Discovered objects that this frame's user prompts take over: a prompted object's new mask covers
+ * at least half of the discovered object's mask on this frame (or of its last mask, when it is
+ * lost or not decoded on this frame). The user has named that region, so keeping the discovered
+ * id would leave a duplicate that could later be drawn, or re-acquired, beside the named one.
+ * Objects started by user prompts are never taken over (two named objects may overlap).
+ */
+function takenOver(
+  state: TrackerState,
+  candidates: ReadonlyMap<number, FrameCandidate>,
+  due: readonly ObjectPrompt[],
+): number[] {
+  const named = due.map((p) => candidates.get(p.objectId)).filter((c) => c !== undefined)
+    .filter((c) => c.area > 0);
+  if (named.length === 0) return [];
+  const dueIds = new Set(due.map((p) => p.objectId));
+  const ids: number[] = [];
+  for (const track of state.tracks()) {
+    if (track.origin !== "discovery" || dueIds.has(track.id)) continue;
+    const region = candidates.get(track.id) ?? track;
+    if (region.area === 0) continue;
+    if (named.some((c) => overlapArea(c, region) >= TAKEOVER_COVER * region.area)) {
+      ids.push(track.id);
+    }
+  }
+  return ids;
 }

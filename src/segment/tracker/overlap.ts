@@ -66,15 +66,18 @@ export function resolveOverlaps(
   return shrunk;
 }
 
+/** A full-frame mask with its tight window and area (a candidate, or an object's state). */
+export type MaskRegion = Pick<FrameCandidate, "mask" | "bounds" | "area">;
+
 /**
- * Pixels two candidates both claim.
+ * Pixels two masks both claim.
  *
  * @example
  * ```ts
  * const shared = overlapArea(found, otherObject);
  * ```
  */
-export function overlapArea(a: FrameCandidate, b: FrameCandidate): number {
+export function overlapArea(a: MaskRegion, b: MaskRegion): number {
   if (a.area === 0 || b.area === 0) return 0;
   const common = intersectWindows(a.bounds, b.bounds);
   if (isEmptyWindow(common)) return 0;

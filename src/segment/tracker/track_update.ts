@@ -7,7 +7,7 @@ import type { Frame } from "../../frame.ts";
 import { blendHistograms } from "./appearance.ts";
 import { candidateAppearance, type FrameCandidate } from "./frame_candidate.ts";
 import { blockedEdges, updateVelocity } from "./motion.ts";
-import type { LossReason, ObjectTrack } from "./object_state.ts";
+import type { LossReason, ObjectTrack, TrackOrigin } from "./object_state.ts";
 import type { PixelWindow } from "./pixel_window.ts";
 
 /** Weight of a new observation in the running appearance. */
@@ -23,6 +23,7 @@ export function startTrack(
   label: string | undefined,
   candidate: FrameCandidate,
   frame: Frame,
+  origin: TrackOrigin,
 ): ObjectTrack {
   return {
     id,
@@ -42,6 +43,7 @@ export function startTrack(
     lastSeenFrame: frame.index,
     lostSince: -1,
     trackedFrames: 1,
+    origin,
   };
 }
 
@@ -75,6 +77,7 @@ export function startLostTrack(
     lostSince: frameIndex,
     lossReason: "empty",
     trackedFrames: 0,
+    origin: "prompt",
   };
 }
 

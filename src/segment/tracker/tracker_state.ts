@@ -180,7 +180,7 @@ export class TrackerState {
     const candidate = candidateFromObservation(id, observation, window.frame, "observation");
     if (candidate.area === 0) return undefined;
     this.#largestId = id;
-    this.#tracks.set(id, startTrack(id, label, candidate, window.frame));
+    this.#tracks.set(id, startTrack(id, label, candidate, window.frame, "discovery"));
     window.updated.set(id, candidate);
     return id;
   }
@@ -212,6 +212,11 @@ export class TrackerState {
   setTrack(track: ObjectTrack): void {
     this.#tracks.set(track.id, track);
     this.#largestId = Math.max(this.#largestId, track.id);
+  }
+
+  /** @internal Forgets an object (its id is not reused). */
+  remove(id: number): void {
+    this.#tracks.delete(id);
   }
 
   /**
