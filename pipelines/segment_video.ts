@@ -4,10 +4,11 @@
  * The segmentation stage is a parameter: a pass-through for now, the model-based stages later.
  * @module
  */
-import { identity, type Observable, type OperatorFunction } from "rxjs";
+import { identity, type Observable, type OperatorFunction, tap } from "rxjs";
 import type { Frame } from "../src/frame.ts";
 import type { SegmentedFrame } from "../src/segment/mask.ts";
 import { decodeVideo } from "../src/video/decode.ts";
+import { FramePool } from "../src/video/frame_pool.ts";
 import { type AudioSource, encodeVideo, type VideoCodecChoice } from "../src/video/encode.ts";
 import type { InputSource } from "../src/video/input_source.ts";
 import type { OutputTarget } from "../src/video/output_target.ts";
@@ -28,6 +29,12 @@ export interface SegmentVideoOptions {
   readonly info: VideoInfo;
   /** Frames in, frames with their masks out (one per frame, in order). */
   readonly segmentation: OperatorFunction<Frame, SegmentedFrame>;
+  /**
+   * Whether `segmentation` may keep a frame's pixels after passing the frame on (default true: a
+   * tracker refining in the background does). When false, each frame's buffer is read into again
+   * once the frame has been written out.
+   */
+  readonly keepsFrames?: boolean;
   readonly target: OutputTarget;
   readonly masksDir?: string;
   readonly masksJsonl?: string;
@@ -62,10 +69,16 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
   const audio: AudioSource | undefined = source.kind === "file" && !source.live && info.hasAudio
     ? { url: source.url, codec: info.audioCodec }
     : undefined;
+  // Nothing else keeps pixels: the overlay draws on a copy (or in a worker, on a clone), the mask
+  // exports read masks only, and the encoder is done with a frame once it passes it on.
+  const pool = options.keepsFrames === false
+    ? new FramePool(info.width * info.height * 3)
+    : undefined;
   return pulledStream(
     (credits) =>
       decodeVideo(source, info, {
         credits,
+        pool,
         stats: options.stats,
         maxFrames: options.maxFrames,
         signal: options.signal,
@@ -90,6 +103,7 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
           live: source.live,
         }),
         recordLatency(options.stats, (item: SegmentedFrame) => item.frame),
+        pool ? tap((item: SegmentedFrame) => pool.give(item.frame.data.buffer)) : identity,
       ),
     (item) => item.frame.index,
     options.window ?? DEFAULT_WINDOW_SIZE,

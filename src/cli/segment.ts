@@ -147,6 +147,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       source,
       info,
       segmentation: choice.stage,
+      keepsFrames: choice.keepsFrames,
       target: args.output,
       masksDir: args.masksDir,
       masksJsonl: args.masksJson,

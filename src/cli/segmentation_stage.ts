@@ -30,6 +30,8 @@ import type { RealtimePlan } from "./realtime_args.ts";
 export interface SegmentationChoice {
   readonly stage: OperatorFunction<Frame, SegmentedFrame>;
   readonly notice?: string;
+  /** Whether the stage may keep a frame's pixels after passing it on (see `segmentVideo`). */
+  readonly keepsFrames: boolean;
 }
 
 /** How a prompted run segments. */
@@ -140,11 +142,13 @@ export function chooseSegmentation(
     return {
       stage: withoutMasks(),
       notice: "no prompts and no everything pass: passing the video through without a model",
+      keepsFrames: false,
     };
   }
   const plan = options.realtime;
   const realtime = plan ? realtimeTracking(plan, options.onRealtimeReport) : {};
   return {
+    keepsFrames: true,
     stage: withSegmenter(
       () =>
         options.openModel

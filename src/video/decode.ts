@@ -12,6 +12,7 @@ import type { Frame } from "../frame.ts";
 import { type FfmpegBinaries, ffmpegBinaries } from "./binaries.ts";
 import type { CreditWindow } from "./credit_window.ts";
 import { DropOldestQueue } from "./drop_oldest_queue.ts";
+import type { FramePool } from "./frame_pool.ts";
 import { FfmpegProcessError } from "./errors.ts";
 import { describeExit, FfmpegProcess } from "./ffmpeg_process.ts";
 import type { InputSource } from "./input_source.ts";
@@ -41,6 +42,11 @@ export interface DecodeOptions {
   readonly liveQueueCapacity?: number;
   /** Longest wait of a live frame in the queue once newer ones arrive (ms). */
   readonly liveMaxWaitMs?: number;
+  /**
+   * Buffers to read frames into, handed back by the end of a pipeline in which no stage keeps a
+   * frame's pixels (see {@link FramePool}); without one every frame gets a new buffer.
+   */
+  readonly pool?: FramePool;
   /** Called with the decoding ffmpeg's pid once it is spawned (diagnostics and tests). */
   readonly onSpawn?: (pid: number) => void;
   readonly binaries?: FfmpegBinaries;
@@ -138,7 +144,7 @@ export function decodeVideo(
       }
       const reader = proc.child.stdout.getReader({ mode: "byob" });
       stop.signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
-      const readFrame = makeFrameReader(reader, info, stats);
+      const readFrame = makeFrameReader(reader, info, stats, options.pool);
       let truncated = false;
       try {
         if (source.live) {
@@ -187,11 +193,17 @@ function makeFrameReader(
   reader: ReadableStreamBYOBReader,
   info: VideoInfo,
   stats: StreamStats,
+  pool: FramePool | undefined,
 ): FrameReader {
   const frameBytes = info.width * info.height * 3;
+  if (pool && pool.frameBytes !== frameBytes) {
+    throw new RangeError(
+      `frame pool holds ${pool.frameBytes}-byte buffers, frames are ${frameBytes}`,
+    );
+  }
   let index = 0;
   return async () => {
-    const data = await readFrameBytes(reader, frameBytes);
+    const data = await readFrameBytes(reader, frameBytes, pool?.take());
     if (data === null) return null;
     const capturedAtMs = performance.now();
     stats.framesRead++;

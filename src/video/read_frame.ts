@@ -12,8 +12,9 @@ export class TruncatedFrameError extends Error {
 }
 
 /**
- * Reads `frameBytes` bytes with a BYOB reader. Returns `null` at a clean end of stream (no byte
- * of a new frame read) and throws {@link TruncatedFrameError} when the stream ends mid-frame.
+ * Reads `frameBytes` bytes with a BYOB reader, into `into` when given (it is transferred: use the
+ * returned view's buffer). Returns `null` at a clean end of stream (no byte of a new frame read)
+ * and throws {@link TruncatedFrameError} when the stream ends mid-frame.
  * Only as many bytes as one frame are requested, so nothing is read ahead of demand.
  *
  * @example
@@ -25,8 +26,9 @@ export class TruncatedFrameError extends Error {
 export async function readFrameBytes(
   reader: ReadableStreamBYOBReader,
   frameBytes: number,
+  into: ArrayBuffer = new ArrayBuffer(frameBytes),
 ): Promise<Uint8Array | null> {
-  let buffer = new ArrayBuffer(frameBytes);
+  let buffer = into;
   let filled = 0;
   while (filled < frameBytes) {
     const { value, done } = await reader.read(
