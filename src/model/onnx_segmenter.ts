@@ -3,6 +3,7 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
+import type { PixelWindow } from "../segment/tracker/pixel_window.ts";
 import type { Frame } from "../frame.ts";
 import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
 import { DECODER_OUTPUTS, LOW_RES_SIDE } from "../segment/segmenter.ts";
@@ -153,8 +154,12 @@ export class OnnxSegmenter implements Segmenter {
   }
 
   /** Upscales one output's low-res logits to the frame (bilinear to 1024, crop, bilinear to frame). */
-  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
-    return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight);
+  upscaleLogits(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    window?: PixelWindow,
+  ): Float32Array {
+    return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight, window);
   }
 
   #run(

@@ -5,6 +5,7 @@
  * @module
  */
 import { LOW_RES_SIDE } from "../segment/segmenter.ts";
+import type { PixelWindow } from "../segment/tracker/pixel_window.ts";
 import { IMAGE_SIZE } from "./tinysam/architecture.ts";
 import { resizedSize } from "./preprocess.ts";
 
@@ -30,67 +31,125 @@ function bilinearTaps(inSize: number, outSize: number, scaleInSize = inSize): Ta
   return { index0, index1, lambda1 };
 }
 
-/**
- * Bilinear resize of a single-channel `inWidth x inHeight` grid, evaluating only the top-left
- * `outWidth x outHeight` of a virtual `fullWidth x fullHeight` output (that is how a crop after
- * an upscale is computed without materializing the padding).
- */
-function resizeBilinear(
-  src: Float32Array,
-  inWidth: number,
-  inHeight: number,
-  outWidth: number,
-  outHeight: number,
-  fullWidth = outWidth,
-  fullHeight = outHeight,
-): Float32Array {
-  const tx = bilinearTaps(inWidth, fullWidth);
-  const ty = bilinearTaps(inHeight, fullHeight);
-  // Only the input rows the output rows touch are interpolated horizontally.
-  const lastRow = ty.index1[outHeight - 1];
-  const rows = new Float32Array((lastRow + 1) * outWidth);
-  for (let y = 0; y <= lastRow; y++) {
-    const s = y * inWidth;
-    const d = y * outWidth;
-    for (let x = 0; x < outWidth; x++) {
-      const l = tx.lambda1[x];
-      rows[d + x] = (1 - l) * src[s + tx.index0[x]] + l * src[s + tx.index1[x]];
-    }
-  }
-  const out = new Float32Array(outWidth * outHeight);
-  for (let y = 0; y < outHeight; y++) {
-    const l = ty.lambda1[y];
-    const r0 = ty.index0[y] * outWidth;
-    const r1 = ty.index1[y] * outWidth;
-    const d = y * outWidth;
-    for (let x = 0; x < outWidth; x++) out[d + x] = (1 - l) * rows[r0 + x] + l * rows[r1 + x];
-  }
-  return out;
+/** The values of a window of a larger grid, row-major. */
+interface WindowValues extends PixelWindow {
+  readonly data: Float32Array;
 }
 
 /**
- * Upscales one output's low-res logits (`256 x 256`, row-major) to frame-sized logits.
+ * Bilinear resize (separable taps `tx`, `ty` into a virtual output grid) evaluated on the output
+ * window `out` only, from `src` (which must cover every input pixel those outputs read), into
+ * `dest`: output `(x, y)` goes to `dest.data[(y - dest.y0) * (dest.x1 - dest.x0) + x - dest.x0]`.
+ * Each value is computed exactly as a whole-grid resize computes it: horizontally first, each
+ * intermediate rounded to float32, then vertically.
+ */
+function resizeWindow(src: WindowValues, tx: Taps, ty: Taps, out: PixelWindow, dest: WindowValues) {
+  const width = out.x1 - out.x0;
+  const firstRow = ty.index0[out.y0], lastRow = ty.index1[out.y1 - 1];
+  const srcWidth = src.x1 - src.x0, destWidth = dest.x1 - dest.x0;
+  const input = src.data, output = dest.data;
+  const { index0: x0s, index1: x1s, lambda1: xls } = tx;
+  const rows = new Float32Array((lastRow - firstRow + 1) * width);
+  for (let y = firstRow; y <= lastRow; y++) {
+    const s = (y - src.y0) * srcWidth - src.x0;
+    const d = (y - firstRow) * width - out.x0;
+    for (let x = out.x0; x < out.x1; x++) {
+      const l = xls[x];
+      rows[d + x] = (1 - l) * input[s + x0s[x]] + l * input[s + x1s[x]];
+    }
+  }
+  for (let y = out.y0; y < out.y1; y++) {
+    const l = ty.lambda1[y];
+    const r0 = (ty.index0[y] - firstRow) * width;
+    const r1 = (ty.index1[y] - firstRow) * width;
+    const d = (y - dest.y0) * destWidth + out.x0 - dest.x0;
+    for (let x = 0; x < width; x++) output[d + x] = (1 - l) * rows[r0 + x] + l * rows[r1 + x];
+  }
+}
+
+/** The input window whose pixels the outputs in `out` read. */
+function sourceWindow(tx: Taps, ty: Taps, out: PixelWindow): PixelWindow {
+  return {
+    x0: tx.index0[out.x0],
+    x1: tx.index1[out.x1 - 1] + 1,
+    y0: ty.index0[out.y0],
+    y1: ty.index1[out.y1 - 1] + 1,
+  };
+}
+
+/** Taps of both resizes for one frame size (the frame's size is the same for a whole run). */
+interface UpscaleTaps {
+  readonly frameWidth: number;
+  readonly frameHeight: number;
+  readonly cropWidth: number;
+  readonly cropHeight: number;
+  /** 256 -> 1024 (the padded square; the crop is its top-left part). */
+  readonly padX: Taps;
+  readonly padY: Taps;
+  /** crop -> frame. */
+  readonly frameX: Taps;
+  readonly frameY: Taps;
+}
+
+let cachedTaps: UpscaleTaps | undefined;
+
+function upscaleTaps(frameWidth: number, frameHeight: number): UpscaleTaps {
+  if (cachedTaps?.frameWidth === frameWidth && cachedTaps.frameHeight === frameHeight) {
+    return cachedTaps;
+  }
+  const crop = resizedSize(frameWidth, frameHeight);
+  cachedTaps = {
+    frameWidth,
+    frameHeight,
+    cropWidth: crop.width,
+    cropHeight: crop.height,
+    padX: bilinearTaps(LOW_RES_SIDE, IMAGE_SIZE),
+    padY: bilinearTaps(LOW_RES_SIDE, IMAGE_SIZE),
+    frameX: bilinearTaps(crop.width, frameWidth),
+    frameY: bilinearTaps(crop.height, frameHeight),
+  };
+  return cachedTaps;
+}
+
+/**
+ * Upscales one output's low-res logits (`256 x 256`, row-major) to frame-sized logits. With a
+ * `window`, only the pixels inside it are computed (the same values as without one) and every
+ * other pixel is `-Infinity`: callers that only look inside a window (a mask whose low-res
+ * positive cells it covers) skip most of the work.
  *
  * @example
  * ```ts
  * const logits = upscaleMaskLogits(outputLogits(decoded, 0), 1280, 720);
  * const mask = maskFromLogits(logits, 1280, 720);
+ * const near = upscaleMaskLogits(outputLogits(decoded, 0), 1280, 720, { x0: 100, y0: 50, x1: 300, y1: 200 });
  * ```
  */
 export function upscaleMaskLogits(
   lowRes: Float32Array,
   frameWidth: number,
   frameHeight: number,
+  window?: PixelWindow,
 ): Float32Array {
-  const crop = resizedSize(frameWidth, frameHeight);
-  const padded = resizeBilinear(
-    lowRes,
-    LOW_RES_SIDE,
-    LOW_RES_SIDE,
-    crop.width,
-    crop.height,
-    IMAGE_SIZE,
-    IMAGE_SIZE,
-  );
-  return resizeBilinear(padded, crop.width, crop.height, frameWidth, frameHeight);
+  const taps = upscaleTaps(frameWidth, frameHeight);
+  const whole = { x0: 0, y0: 0, x1: frameWidth, y1: frameHeight };
+  const out = window
+    ? {
+      x0: Math.max(0, window.x0),
+      y0: Math.max(0, window.y0),
+      x1: Math.min(frameWidth, window.x1),
+      y1: Math.min(frameHeight, window.y1),
+    }
+    : whole;
+  const logits = new Float32Array(frameWidth * frameHeight);
+  if (out.x1 <= out.x0 || out.y1 <= out.y0) return logits.fill(-Infinity);
+  if (out !== whole) logits.fill(-Infinity);
+  const source: WindowValues = { x0: 0, y0: 0, x1: LOW_RES_SIDE, y1: LOW_RES_SIDE, data: lowRes };
+  const cropWindow = sourceWindow(taps.frameX, taps.frameY, out);
+  const crop: WindowValues = {
+    ...cropWindow,
+    data: new Float32Array((cropWindow.x1 - cropWindow.x0) * (cropWindow.y1 - cropWindow.y0)),
+  };
+  resizeWindow(source, taps.padX, taps.padY, cropWindow, crop);
+  resizeWindow(crop, taps.frameX, taps.frameY, out, { ...whole, data: logits });
+  return logits;
 }

@@ -7,6 +7,7 @@
  * behind an encode. Preprocessing runs in the encoder workers.
  * @module
  */
+import type { PixelWindow } from "../segment/tracker/pixel_window.ts";
 import type { Frame } from "../frame.ts";
 import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
 import type { TinySamEmbedding } from "./onnx_segmenter.ts";
@@ -183,8 +184,12 @@ export class WorkerSegmenter implements Segmenter {
     });
   }
 
-  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
-    return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight);
+  upscaleLogits(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    window?: PixelWindow,
+  ): Float32Array {
+    return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight, window);
   }
 
   /** Ends the workers once their requests under way are answered (idempotent). */

@@ -5,6 +5,7 @@
  */
 import type { Frame } from "../frame.ts";
 import type { BinaryMask, BoxXyxy } from "./mask.ts";
+import type { PixelWindow } from "./tracker/pixel_window.ts";
 
 /** Side of the square low-resolution logit grid the decoder returns (covers the padded 1024 frame). */
 export const LOW_RES_SIDE = 256;
@@ -55,8 +56,16 @@ export interface Segmenter {
   embed(frame: Frame): Promise<FrameEmbedding>;
   /** Decodes all prompt sets against one embedding in a single batched call. */
   decode(embedding: FrameEmbedding, prompts: readonly PromptSet[]): Promise<DecodedPrompt[]>;
-  /** Upscales one output's low-res logits to frame-sized logits (mask = logit > 0). */
-  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array;
+  /**
+   * Upscales one output's low-res logits to frame-sized logits (mask = logit > 0). With a
+   * `window`, only the pixels inside it need be right (others may be `-Infinity`): enough for a
+   * caller that looks only inside a window covering the output's positive low-res cells.
+   */
+  upscaleLogits(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    window?: PixelWindow,
+  ): Float32Array;
   /** Releases sessions and buffers. */
   dispose(): Promise<void>;
 }

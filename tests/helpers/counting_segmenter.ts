@@ -3,6 +3,7 @@
  * masks upscaled), so tests and benchmarks can compare strategies by decoder prompts.
  * @module
  */
+import type { PixelWindow } from "../../src/segment/tracker/pixel_window.ts";
 import type { Frame } from "../../src/frame.ts";
 import type {
   DecodedPrompt,
@@ -46,9 +47,13 @@ export class CountingSegmenter implements Segmenter {
     return this.#inner.decode(embedding, prompts);
   }
 
-  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
+  upscaleLogits(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    window?: PixelWindow,
+  ): Float32Array {
     this.upscales++;
-    return this.#inner.upscaleLogits(embedding, lowResLogits);
+    return this.#inner.upscaleLogits(embedding, lowResLogits, window);
   }
 
   dispose(): Promise<void> {

@@ -4,6 +4,7 @@
  * for a model slower than the frame rate, deterministically.
  * @module
  */
+import type { PixelWindow } from "../../src/segment/tracker/pixel_window.ts";
 import type { Frame } from "../../src/frame.ts";
 import type {
   DecodedPrompt,
@@ -63,8 +64,12 @@ export class DelayedSegmenter implements Segmenter {
     return this.#inner.decode(embedding, prompts);
   }
 
-  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
-    return this.#inner.upscaleLogits(embedding, lowResLogits);
+  upscaleLogits(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    window?: PixelWindow,
+  ): Float32Array {
+    return this.#inner.upscaleLogits(embedding, lowResLogits, window);
   }
 
   dispose(): Promise<void> {

@@ -7,6 +7,7 @@
  * can be found. All other prompts, and every other call, pass through unchanged.
  * @module
  */
+import type { PixelWindow } from "../../src/segment/tracker/pixel_window.ts";
 import type { Frame } from "../../src/frame.ts";
 import type {
   DecodedPrompt,
@@ -39,8 +40,12 @@ export class WholeFramePoints implements Segmenter {
     );
   }
 
-  upscaleLogits(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
-    return this.#inner.upscaleLogits(embedding, lowResLogits);
+  upscaleLogits(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    window?: PixelWindow,
+  ): Float32Array {
+    return this.#inner.upscaleLogits(embedding, lowResLogits, window);
   }
 
   dispose(): Promise<void> {

@@ -16,6 +16,7 @@ import {
   type Segmenter,
 } from "../segmenter.ts";
 import { stabilityScore } from "../stability.ts";
+import { lowResGrid, pixelsOfCells, positiveCells } from "../tracker/low_res_grid.ts";
 import { isBoxNearCropEdge } from "./crop_edge.ts";
 import type { EverythingMask, GridName } from "./everything_mask.ts";
 import { samBoxOf } from "./mask_nms.ts";
@@ -74,6 +75,12 @@ export async function decodePointPrompts(
   const probePixels = probe?.points.map((p) => pixelIndexOf(p, width, height));
   const masks: EverythingMask[] = [];
   let decodeCalls = 0, candidates = 0, upscaled = 0;
+  const cellGrid = lowResGrid(width, height);
+  const lowest = Math.min(
+    options.maskThreshold,
+    options.maskThreshold - Math.abs(options.stabilityScoreOffset),
+    probe?.logit ?? Infinity,
+  );
 
   for (let start = 0; start < points.length; start += options.pointsPerBatch) {
     const batch = points.slice(start, start + options.pointsPerBatch);
@@ -88,7 +95,14 @@ export async function decodePointPrompts(
         const predictedIou = decoded[k].iouPredictions[output];
         if (options.predIouThreshold > 0 && !(predictedIou > options.predIouThreshold)) continue;
         const lowResLogits = outputLogits(decoded[k], output);
-        const logits = segmenter.upscaleLogits(embedding, lowResLogits);
+        // Every test below compares logits with a threshold of at least `lowest`: only the pixels
+        // near cells above it need upscaling (bilinear values never exceed their neighbours').
+        const cells = positiveCells(lowResLogits, undefined, lowest);
+        const logits = segmenter.upscaleLogits(
+          embedding,
+          lowResLogits,
+          pixelsOfCells(cellGrid, cells, 1),
+        );
         upscaled++;
         if (cropped) clipToBox(logits, width, height, cropBox);
         const stability = stabilityScore(

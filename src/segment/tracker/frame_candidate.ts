@@ -96,8 +96,8 @@ export function candidateFromOutput(
       priority,
     };
   }
-  const logits = segmenter.upscaleLogits(embedding, lowResLogits);
   const window = pixelsOfCells(grid, cells, 1);
+  const logits = segmenter.upscaleLogits(embedding, lowResLogits, window);
   const mask = thresholdInWindow(logits, width, height, window);
   const { area, bounds } = maskExtent(mask, window);
   return { id, source, mask, area, bounds, score, lowResLogits, logits, priority };

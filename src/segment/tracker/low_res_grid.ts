@@ -63,18 +63,19 @@ export function pixelsOfCells(grid: LowResGrid, cells: PixelWindow, margin = 0):
 }
 
 /**
- * Tight window of the cells with a positive logit (`[0, 0, 0, 0]`-like empty window if none),
- * scanning only `within` (default: the whole grid).
+ * Tight window of the cells with a logit above `above` (default 0: positive; `[0, 0, 0, 0]`-like
+ * empty window if none), scanning only `within` (default: the whole grid).
  */
 export function positiveCells(
   lowResLogits: Float32Array,
   within: PixelWindow = { x0: 0, y0: 0, x1: LOW_RES_SIDE, y1: LOW_RES_SIDE },
+  above = 0,
 ): PixelWindow {
   let x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
   for (let y = within.y0; y < within.y1; y++) {
     const row = y * LOW_RES_SIDE;
     for (let x = within.x0; x < within.x1; x++) {
-      if (lowResLogits[row + x] > 0) {
+      if (lowResLogits[row + x] > above) {
         if (x < x0) x0 = x;
         if (x > x1) x1 = x;
         if (y < y0) y0 = y;

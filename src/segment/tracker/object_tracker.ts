@@ -598,7 +598,7 @@ export class ObjectTracker {
     for (const [id, candidate] of updated) candidates.set(id, candidate);
     const current = [...candidates.values()].filter((c) => state.track(c.id)?.status === "tracked");
     resolveOverlaps(current, (c, i) => {
-      c.logits ??= this.#segmenter.upscaleLogits(embedding, c.lowResLogits);
+      c.logits ??= this.#segmenter.upscaleLogits(embedding, c.lowResLogits, c.bounds);
       return c.logits[i];
     });
     for (const c of current) {
