@@ -12,9 +12,9 @@ import {
   parsePointFlag,
   PromptError,
 } from "../segment/prompts.ts";
-import { isValidModelName } from "../model/model_cache.ts";
+import { isValidModelName } from "../model/model_name.ts";
 import type { ModelChoice } from "../model/open_segmenter.ts";
-import { type Precision, PRECISIONS } from "../model/precision_builders.ts";
+import { type Precision, PRECISIONS } from "../model/precision.ts";
 import {
   type DiscoveryArgs,
   EVERYTHING_FLAG_OPTIONS,

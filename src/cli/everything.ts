@@ -8,7 +8,6 @@ import {
   FrameOutOfRangeError,
   segmentEverythingInImage,
 } from "../../pipelines/everything_image.ts";
-import { openSegmenter } from "../model/open_segmenter.ts";
 import { parseInputSource } from "../video/input_source.ts";
 import { probeVideo } from "../video/probe.ts";
 import type { EverythingDiscoveryOptions } from "../segment/everything/discovery_step.ts";
@@ -43,7 +42,10 @@ export async function runEverythingImage(args: EverythingImageCommandArgs): Prom
       source,
       info,
       frameIndex: request.frame,
-      openSegmenter: () => openSegmenter(args.model),
+      openSegmenter: async () => {
+        const { openSegmenter } = await import("../model/open_segmenter.ts");
+        return await openSegmenter(args.model);
+      },
       strategy: request.mode,
       everything: request.pointsPerSide !== undefined
         ? { pointsPerSide: request.pointsPerSide }

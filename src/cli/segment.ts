@@ -4,8 +4,6 @@
  * 130 interrupted; outputs are finalized in every case.
  * @module
  */
-import { lastValueFrom } from "rxjs";
-import { segmentVideo } from "../../pipelines/segment_video.ts";
 import { PromptError, readPromptsFile, resolvePrompts } from "../segment/prompts.ts";
 import { parseInputSource } from "../video/input_source.ts";
 import { probeVideo, type VideoInfo } from "../video/probe.ts";
@@ -17,17 +15,9 @@ import {
   type SegmentArgs,
   UsageError,
 } from "./args.ts";
-import { discoveryOptions, runEverythingImage } from "./everything.ts";
-import { reportProgress } from "./progress.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
-import {
-  chooseSegmentation,
-  openModelFor,
-  type RealtimeReport,
-  type SegmentationChoice,
-} from "./segmentation_stage.ts";
+import type { RealtimeReport, SegmentationChoice } from "./segmentation_stage.ts";
 import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
-import { formatRealtimeReport, realtimeReportRecord } from "./realtime_report.ts";
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -60,7 +50,10 @@ export async function runSegment(argv: readonly string[]): Promise<number> {
     await Deno.stdout.write(encoder.encode(SEGMENT_HELP));
     return 0;
   }
-  if ("everythingImage" in parsed) return await runEverythingImage(parsed);
+  if ("everythingImage" in parsed) {
+    const { runEverythingImage } = await import("./everything.ts");
+    return await runEverythingImage(parsed);
+  }
   const args = parsed as SegmentArgs;
   const interrupt = new AbortController();
   const onInterrupt = () => {
@@ -95,6 +88,19 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   } catch (error) {
     throw new UsageError((error as Error).message);
   }
+  // ffprobe takes about as long as loading the pipeline's modules: both at once.
+  const probing = probeVideo(source);
+  probing.catch(() => {/* awaited below */});
+  const {
+    lastValueFrom,
+    segmentVideo,
+    chooseSegmentation,
+    openModelFor,
+    discoveryOptions,
+    reportProgress,
+    formatRealtimeReport,
+    realtimeReportRecord,
+  } = await pipelineModules();
   // A live source keeps producing while the model loads: load it while the input is probed, so
   // fewer frames pile up (and are dropped) before the first one is processed.
   const early = source.live &&
@@ -107,7 +113,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
   let modelOpen: { framesBefore: number; seconds: number } | undefined;
   let info: VideoInfo;
   try {
-    info = await probeVideo(source);
+    info = await probing;
     if (signal.aborted) throw signal.reason;
     const prompts = resolvePrompts([...filePrompts, ...args.flagPrompts], info);
     choice = chooseSegmentation(prompts, args.model, {
@@ -193,6 +199,28 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       } fps)`,
     );
   }
+}
+
+/** What a run needs beyond its flags and its input's probe (loaded while the input is probed). */
+async function pipelineModules() {
+  const [rx, pipeline, stage, everything, progress, report] = await Promise.all([
+    import("rxjs"),
+    import("../../pipelines/segment_video.ts"),
+    import("./segmentation_stage.ts"),
+    import("./everything.ts"),
+    import("./progress.ts"),
+    import("./realtime_report.ts"),
+  ]);
+  return {
+    lastValueFrom: rx.lastValueFrom,
+    segmentVideo: pipeline.segmentVideo,
+    chooseSegmentation: stage.chooseSegmentation,
+    openModelFor: stage.openModelFor,
+    discoveryOptions: everything.discoveryOptions,
+    reportProgress: progress.reportProgress,
+    formatRealtimeReport: report.formatRealtimeReport,
+    realtimeReportRecord: report.realtimeReportRecord,
+  };
 }
 
 function round3(x: number): number {

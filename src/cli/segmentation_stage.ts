@@ -7,7 +7,7 @@
  */
 import type { OperatorFunction } from "rxjs";
 import type { Frame } from "../frame.ts";
-import { type ModelChoice, openSegmenter } from "../model/open_segmenter.ts";
+import type { ModelChoice } from "../model/open_segmenter.ts";
 import type { SegmentedFrame } from "../segment/mask.ts";
 import type { Segmenter } from "../segment/segmenter.ts";
 import { decodePromptsEachFrame } from "../segment/prompt_each_frame.ts";
@@ -19,7 +19,7 @@ import {
 } from "../segment/everything/discovery_step.ts";
 import { withSegmenter } from "../segment/with_segmenter.ts";
 import { unsegmented, withoutMasks } from "../video/without_masks.ts";
-import { openWorkerSegmenter, type WorkerLayout } from "../model/open_worker_segmenter.ts";
+import type { WorkerLayout } from "../model/open_worker_segmenter.ts";
 import { adaptiveKeyframes, fixedStride } from "../segment/tracker/keyframe_policy.ts";
 import type { KeyframeCounts, KeyframeOptions } from "../segment/tracker/keyframe_tracker.ts";
 import { latencyGovernedKeyframes } from "../segment/tracker/latency_governor.ts";
@@ -76,8 +76,8 @@ export interface RealtimeReport {
  * threads, where background (asynchronous) refinements run at a lower priority than the
  * pipeline's per-frame work.
  */
-export function openModelFor(plan: RealtimePlan, model: ModelChoice): Promise<Segmenter> {
-  if (plan.encoderWorkers === 0) return openSegmenter(model);
+export async function openModelFor(plan: RealtimePlan, model: ModelChoice): Promise<Segmenter> {
+  if (plan.encoderWorkers === 0) return await openInThread(model);
   // In the background an encoder keeps to one thread (unless --threads says otherwise): a
   // two-thread session stalls whenever the per-frame work takes one of its cores.
   const layout: WorkerLayout = {
@@ -86,7 +86,15 @@ export function openModelFor(plan: RealtimePlan, model: ModelChoice): Promise<Se
       ? { nice: BACKGROUND_NICE, encoderThreads: model.threads ?? 1 }
       : {}),
   };
-  return openWorkerSegmenter(model, layout);
+  // Loaded on demand: a run without prompts never loads the model code.
+  const { openWorkerSegmenter } = await import("../model/open_worker_segmenter.ts");
+  return await openWorkerSegmenter(model, layout);
+}
+
+/** The model in the pipeline's own thread (its code loaded on demand). */
+async function openInThread(model: ModelChoice): Promise<Segmenter> {
+  const { openSegmenter } = await import("../model/open_segmenter.ts");
+  return await openSegmenter(model);
 }
 
 /** Most frames between two live keyframes (refinements land later than this anyway). */
@@ -155,7 +163,7 @@ export function chooseSegmentation(
           ? options.openModel()
           : plan
           ? openModelFor(plan, model)
-          : openSegmenter(model),
+          : openInThread(model),
       (segmenter) =>
         options.discovery
           ? trackObjects(segmenter, prompts, {

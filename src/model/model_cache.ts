@@ -7,6 +7,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import { isValidModelName } from "./model_name.ts";
 import { fileURLToPath } from "node:url";
 import {
   downloadUrl,
@@ -45,8 +46,6 @@ export const CACHE_DIR_ENV = "TINYSAM_CACHE_DIR";
 
 /** Env variable naming a mirror base URL that replaces every registry URL's host and path. */
 export const MIRROR_ENV = "TINYSAM_MODEL_MIRROR";
-
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Which model to make ready: a registry (or previously built) name, or a local checkpoint file. */
 export type ModelSource =
@@ -138,11 +137,6 @@ export function defaultCacheDir(): string {
 /** Cache entry name of a local checkpoint: `local-` and the first 12 hex digits of its SHA-256. */
 export function localModelName(sha256: string): string {
   return `local-${sha256.slice(0, 12)}`;
-}
-
-/** Whether `name` can name a cache entry (letters, digits, `.`, `_`, `-`; at most 64). */
-export function isValidModelName(name: string): boolean {
-  return NAME_PATTERN.test(name) && name !== "." && name !== "..";
 }
 
 /**
@@ -589,3 +583,5 @@ async function sizeOf(path: string): Promise<number | null> {
 async function isFile(path: string): Promise<boolean> {
   return (await sizeOf(path)) !== null;
 }
+
+export { isValidModelName };

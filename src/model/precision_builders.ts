@@ -4,11 +4,11 @@
  * {@link PRECISION_BUILDERS}, with its extra inputs and a record of how it was built.
  * @module
  */
+import { isPrecision, type Precision, PRECISIONS } from "./precision.ts";
 import { buildFloatGraphs, buildInt8Graphs, type GraphFiles } from "./build.ts";
 import { calibrationFiles, calibrationFingerprint } from "./quant/calibration_frames.ts";
 
 /** Numeric precision of a built model's graphs. */
-export type Precision = "fp32" | "int8";
 
 /** Per-request build options (from the command line). */
 export interface PrecisionBuildOptions {
@@ -99,10 +99,4 @@ export const PRECISION_BUILDERS: { readonly [P in Precision]: PrecisionBuilder }
   },
 };
 
-/** Every precision, in the order listings show them. */
-export const PRECISIONS: readonly Precision[] = Object.keys(PRECISION_BUILDERS) as Precision[];
-
-/** Whether `name` is a known precision. */
-export function isPrecision(name: string): name is Precision {
-  return (PRECISIONS as readonly string[]).includes(name);
-}
+export { isPrecision, type Precision, PRECISIONS };

@@ -120,10 +120,12 @@ function videoCodecArgs(
 }
 
 /**
- * Encodes each frame and passes the item on once its pixels are handed to ffmpeg. ffmpeg is
- * started lazily on the first frame (a run that fails earlier creates no output), and on
- * complete, error or unsubscribe its stdin is closed so it writes the container trailer: the
- * output is playable whichever way the run ends. An encoder that fails makes the stream error.
+ * Encodes each frame and passes the item on once its pixels are handed to ffmpeg. ffmpeg starts
+ * when the stage is subscribed, so its start-up overlaps the decoder's; it opens its output only
+ * once the first frame arrives, and a run that ends before that kills it, leaving no output. On
+ * complete, error or unsubscribe after a frame its stdin is closed so it writes the container
+ * trailer: the output is playable whichever way the run ends. An encoder that fails makes the
+ * stream error.
  *
  * @example
  * ```ts
@@ -144,18 +146,11 @@ export function encodeVideo(
       let finalizing: Promise<void> | undefined;
       let framesWritten = 0;
 
-      // Resolved while the decoder starts, so the first frame does not wait for it.
-      const choice = (async () => {
+      const open = async () => {
         const binaries = options.binaries ?? await ffmpegBinaries();
         const encoder = options.codec === "lossless"
           ? "ffv1"
           : await chooseVideoEncoder(binaries.ffmpeg);
-        return { binaries, encoder };
-      })();
-      choice.catch(() => {/* reported by the first write */});
-
-      const open = async () => {
-        const { binaries, encoder } = await choice;
         if (finalizing) return;
         proc = new FfmpegProcess(binaries.ffmpeg, encoderArgs(options, encoder), {
           stdin: "piped",
@@ -176,7 +171,6 @@ export function encodeVideo(
       };
 
       const write = async (item: SegmentedFrame): Promise<SegmentedFrame> => {
-        opening ??= open();
         await opening;
         if (!writer) throw new Error("encoder closed");
         try {
@@ -193,6 +187,12 @@ export function encodeVideo(
         finalizing = (async () => {
           await opening?.catch(() => {});
           if (!proc || !writer) return;
+          if (framesWritten === 0) {
+            // ffmpeg opens its output only once a frame arrives: stopped now, it leaves none.
+            proc.kill("SIGKILL");
+            await proc.status;
+            return;
+          }
           await writer.close().catch(() => {});
           const timer = setTimeout(() => proc?.kill("SIGKILL"), FINALIZE_TIMEOUT_MS);
           try {
@@ -203,7 +203,7 @@ export function encodeVideo(
           }
         })();
         finalizing.then(
-          () => options.onFinalized?.({ framesWritten, finalized: proc !== undefined }),
+          () => options.onFinalized?.({ framesWritten, finalized: framesWritten > 0 }),
           (error) => options.onFinalized?.({ framesWritten, finalized: false, error }),
         );
         return finalizing;
@@ -211,6 +211,8 @@ export function encodeVideo(
 
       // Frames are written strictly in order; an upstream error or completion waits for the
       // frames already received, so they all reach the output before it is finalized.
+      opening = open();
+      opening.catch(() => {/* reported by the first write */});
       let chain: Promise<void> = Promise.resolve();
       let failed = false;
       const fail = (error: unknown) => {
