@@ -142,7 +142,6 @@ export function encodeVideo(
     new Observable<SegmentedFrame>((subscriber) => {
       let proc: FfmpegProcess | undefined;
       let writer: WritableStreamDefaultWriter<Uint8Array> | undefined;
-      let opening: Promise<void> | undefined;
       let finalizing: Promise<void> | undefined;
       let framesWritten = 0;
 
@@ -185,7 +184,7 @@ export function encodeVideo(
       const finalize = (): Promise<void> => {
         if (finalizing) return finalizing;
         finalizing = (async () => {
-          await opening?.catch(() => {});
+          await opening.catch(() => {});
           if (!proc || !writer) return;
           if (framesWritten === 0) {
             // ffmpeg opens its output only once a frame arrives: stopped now, it leaves none.
@@ -211,7 +210,7 @@ export function encodeVideo(
 
       // Frames are written strictly in order; an upstream error or completion waits for the
       // frames already received, so they all reach the output before it is finalized.
-      opening = open();
+      const opening = open();
       opening.catch(() => {/* reported by the first write */});
       let chain: Promise<void> = Promise.resolve();
       let failed = false;
