@@ -52,6 +52,8 @@ export interface SegmentVideoOptions {
   /** Frames in flight between decoder and encoder. */
   readonly window?: number;
   readonly liveQueueCapacity?: number;
+  /** Longest wait of a live frame in the queue once newer ones arrive (ms; see `decodeVideo`). */
+  readonly liveMaxWaitMs?: number;
 }
 
 /**
@@ -83,6 +85,7 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
         maxFrames: options.maxFrames,
         signal: options.signal,
         liveQueueCapacity: options.liveQueueCapacity,
+        liveMaxWaitMs: options.liveMaxWaitMs,
       }),
     (frames) =>
       frames.pipe(

@@ -19,6 +19,9 @@ import { SEGMENT_HELP } from "./segment_help.ts";
 import type { RealtimeReport, SegmentationChoice } from "./segmentation_stage.ts";
 import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
 
+/** Share of the live latency target a frame may wait in the input queue before it is dropped. */
+const LIVE_WAIT_SHARE = 0.6;
+
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
 /** Exit code of a usage error. */
@@ -154,6 +157,10 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       info,
       segmentation: choice.stage,
       keepsFrames: choice.keepsFrames,
+      // A live frame is dropped only once its wait has used most of the latency budget.
+      ...(realtime.latencyTargetMs !== undefined
+        ? { liveMaxWaitMs: realtime.latencyTargetMs * LIVE_WAIT_SHARE }
+        : {}),
       target: args.output,
       masksDir: args.masksDir,
       masksJsonl: args.masksJson,

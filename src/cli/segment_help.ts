@@ -97,11 +97,12 @@ Real time (tracking runs):
 
 Run control:
       --max-frames N       stop after N frames
-      --live               treat the input as live (pushed): frames that wait over 100 ms while
-                           the pipeline cannot keep up are dropped (oldest first) and counted;
-                           latency is reported. Frames arriving while the model loads go out
-                           without masks. Devices and rtsp/udp/srt/rtmp URLs are live without
-                           this flag; use it for a live stream piped to standard input
+      --live               treat the input as live (pushed): frames that wait over 60% of
+                           --latency-target while the pipeline cannot keep up are dropped (oldest
+                           first) and counted; latency is reported. Frames arriving while the
+                           model loads go out without masks. Devices and rtsp/udp/srt/rtmp URLs
+                           are live without this flag; use it for a live stream piped to
+                           standard input
       --progress MODE      tty: a progress line (frames, fps, ETA); json: one JSON object per
                            line ({"event":"progress","frames":..,"totalFrames":..,"fps":..,
                            "etaSeconds":..}); none. Default: tty when stderr is a terminal
