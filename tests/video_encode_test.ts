@@ -140,6 +140,42 @@ Deno.test("a stream that fails before its first frame leaves no output file", as
   assert.deepEqual(result, { framesWritten: 0, finalized: false });
 });
 
+Deno.test("an encoder started ahead of its first frame is stopped unopened when none comes", async () => {
+  for (const end of ["complete", "error"] as const) {
+    const output = `${dir}/no_frames_${end}.mp4`;
+    let result: EncodeResult | undefined;
+    let spawned: number | undefined;
+    // The stream ends only after the encoding ffmpeg has started (it starts with the stage).
+    const empty = new Observable<SegmentedFrame>((subscriber) => {
+      const timer = setInterval(() => {
+        if (spawned === undefined) return;
+        clearInterval(timer);
+        if (end === "complete") subscriber.complete();
+        else subscriber.error(new Error("decoder failed first"));
+      }, 10);
+      return () => clearInterval(timer);
+    });
+    const run = lastValueFrom(
+      empty.pipe(encodeVideo({
+        target: parseOutputTarget(output),
+        width: 64,
+        height: 48,
+        frameRate: { num: 25, den: 1 },
+        onSpawn: (pid) => spawned = pid,
+        onFinalized: (finished) => result = finished,
+      })),
+      { defaultValue: undefined },
+    );
+    if (end === "complete") await run;
+    else await assert.rejects(run, /decoder failed first/);
+    assert.ok(spawned !== undefined, "the encoder was started before any frame");
+    assert.ok(await eventually(() => result !== undefined));
+    assert.deepEqual(result, { framesWritten: 0, finalized: false });
+    assert.equal(exists(output), false, `${end}: an output file was left`);
+    assert.ok(await eventually(() => ffmpegChildren().length === 0), "ffmpeg left running");
+  }
+});
+
 Deno.test("an upstream error after some frames still leaves a playable file", async () => {
   const source = parseInputSource("lavfi:testsrc2=size=160x96:rate=25:duration=600");
   const info = await probeVideo(source);
