@@ -170,3 +170,63 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "Ctrl-C on a live run while its model is still loading: the run waits for it, exit 130",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      // Graphs built ahead: the run then spends about half a second starting the model's workers
+      // (onnxruntime initializing its sessions) while frames already go out without masks. An
+      // interrupt there must not let the process exit under the workers' feet.
+      const env = { TINYSAM_CACHE_DIR: `${dir}/cache` };
+      const build = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", `${REPO_DIR}/src/cli/model.ts`, "build", "--checkpoint", CHECKPOINT],
+        env,
+        stdout: "null",
+        stderr: "piped",
+      }).output();
+      assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+      // When exactly the workers start varies from run to run: interrupt after several delays,
+      // until one interrupt lands before the model is open.
+      let landedWhileLoading = 0;
+      for (const delayMs of [150, 250, 350, 450, 600]) {
+        const output = `${dir}/live_${delayMs}.mkv`;
+        const command = [
+          `ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=480x270:rate=30:duration=20`,
+          `-f nut - | exec "${Deno.execPath()}" run -A "${SEGMENT_CLI}" --input - --live`,
+          `--checkpoint "${CHECKPOINT}" --precision fp32 --point 240,135 --output "${output}"`,
+          `--progress json`,
+        ].join(" ");
+        const child = new Deno.Command("bash", {
+          args: ["-c", command],
+          cwd: REPO_DIR,
+          env,
+          stdout: "null",
+          stderr: "piped",
+        }).spawn();
+        const stderr = new Response(child.stderr).text();
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // The segment process: its command line starts with deno (bash's and the encoding
+        // ffmpeg's name the output too).
+        const pattern = `^${Deno.execPath()} run -A ${SEGMENT_CLI} .*${output}`;
+        const pids = new TextDecoder().decode(
+          (await new Deno.Command("pgrep", { args: ["-f", pattern] }).output()).stdout,
+        ).trim().split("\n").map(Number).filter((pid) => pid > 0);
+        assert.equal(pids.length, 1, `segment processes: ${pids}`);
+        Deno.kill(pids[0], "SIGINT");
+        const status = await child.status;
+        const lines = (await stderr).split("\n");
+        assert.equal(status.code, 130, `after ${delayMs} ms:\n${lines.join("\n")}`);
+        assert.ok(lines.some((line) => /interrupted: outputs finalized/.test(line)));
+        if (!lines.some((line) => line.includes('"event":"model-open"'))) landedWhileLoading++;
+        if (exists(output)) assert.ok(await countDecodableFrames(output) >= 1);
+        if (landedWhileLoading > 0 && delayMs >= 350) break;
+      }
+      assert.ok(landedWhileLoading > 0, "no interrupt landed while the model was loading");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -17,10 +17,14 @@ import {
 } from "./args.ts";
 import { SEGMENT_HELP } from "./segment_help.ts";
 import type { RealtimeReport, SegmentationChoice } from "./segmentation_stage.ts";
+import type { Segmenter } from "../segment/segmenter.ts";
 import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
 
 /** Share of the live latency target a frame may wait in the input queue before it is dropped. */
 const LIVE_WAIT_SHARE = 0.6;
+
+/** After this long waiting for a model still loading at the end of a run, say so. */
+const MODEL_WAIT_NOTICE_MS = 1000;
 
 /** Exit code of a run stopped by Ctrl-C (128 + SIGINT). */
 export const EXIT_INTERRUPTED = 130;
@@ -65,8 +69,9 @@ export async function runSegment(argv: readonly string[]): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", onInterrupt);
   const stats = new StreamStats();
+  const opened: OpenedModel = {};
   try {
-    await run(args, interrupt.signal, stats);
+    await run(args, interrupt.signal, stats, opened);
     if (interrupt.signal.aborted) {
       say(`interrupted: outputs finalized after ${stats.framesOutput} frames`);
       return EXIT_INTERRUPTED;
@@ -77,11 +82,32 @@ export async function runSegment(argv: readonly string[]): Promise<number> {
     if (interrupt.signal.aborted) return EXIT_INTERRUPTED;
     return isUsageError(error) ? EXIT_USAGE : EXIT_FAILURE;
   } finally {
+    // The process must not exit while the model is still being opened (onnxruntime aborts when a
+    // worker is torn down mid-initialization): wait for it, and release it (again: harmless).
+    const released = opened.model?.then((segmenter) => segmenter.dispose(), () => {});
+    if (released) {
+      const slow = setTimeout(
+        () => say("waiting for the model to finish loading (Ctrl-C again quits at once)"),
+        MODEL_WAIT_NOTICE_MS,
+      );
+      await released;
+      clearTimeout(slow);
+    }
     Deno.removeSignalListener("SIGINT", onInterrupt);
   }
 }
 
-async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): Promise<void> {
+/** The model of a run, once a stage asked for it. */
+interface OpenedModel {
+  model?: Promise<Segmenter>;
+}
+
+async function run(
+  args: SegmentArgs,
+  signal: AbortSignal,
+  stats: StreamStats,
+  opened: OpenedModel,
+): Promise<void> {
   const started = performance.now();
   const filePrompts = args.promptsFile ? await readPromptsFile(args.promptsFile) : [];
   const source = parseInputSource(args.input, { live: args.live });
@@ -111,6 +137,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
     ? openModelFor(realtime, args.model)
     : undefined;
   early?.catch(() => {/* reported when the stage opens it */});
+  opened.model = early;
   let choice: SegmentationChoice;
   let realtimeReport: RealtimeReport | undefined;
   let modelOpen: { framesBefore: number; seconds: number } | undefined;
@@ -123,7 +150,7 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       ...(args.discovery ? { discovery: discoveryOptions(args.discovery) } : {}),
       realtime,
       onRealtimeReport: (report) => realtimeReport = report,
-      ...(early ? { openModel: () => early } : {}),
+      openModel: () => opened.model ??= openModelFor(realtime, args.model),
       // A live stream does not wait for the model: its first frames go out without masks.
       passWhileOpening: source.live,
       onModelOpen: (framesBefore) => {
@@ -141,7 +168,6 @@ async function run(args: SegmentArgs, signal: AbortSignal, stats: StreamStats): 
       },
     });
   } catch (error) {
-    early?.then((segmenter) => segmenter.dispose(), () => {});
     if (signal.aborted) return;
     throw error;
   }
