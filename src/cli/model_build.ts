@@ -5,8 +5,9 @@
  */
 import { z } from "zod";
 import { DEFAULT_MODEL } from "../../models/registry.ts";
-import { ensureModel, isValidModelName } from "../model/model_cache.ts";
-import { PRECISIONS } from "../model/precision_builders.ts";
+import { ensureModel } from "../model/model_cache.ts";
+import { isValidModelName } from "../model/model_name.ts";
+import { PRECISIONS } from "../model/precision.ts";
 import { terminalProgress } from "../model/terminal_progress.ts";
 import {
   type ModelCommand,

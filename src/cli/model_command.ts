@@ -7,7 +7,7 @@ import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { oneLine } from "../model/checkpoint/errors.ts";
 import { UnknownModelError } from "../model/model_error.ts";
-import { type Precision, PRECISIONS } from "../model/precision_builders.ts";
+import { type Precision, PRECISIONS } from "../model/precision.ts";
 
 /** Exit code of a failure of the work itself (download, checkpoint, build). */
 export const EXIT_FAILURE = 1;

@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { DEFAULT_MODEL } from "../../models/registry.ts";
-import { ensureModel, isValidModelName } from "../model/model_cache.ts";
+import { ensureModel } from "../model/model_cache.ts";
+import { isValidModelName } from "../model/model_name.ts";
 import {
   calibrationFiles,
   defaultCalibrationFiles,

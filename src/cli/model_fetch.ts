@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { DEFAULT_MODEL, MODEL_REGISTRY } from "../../models/registry.ts";
 import { ensureModel, MIRROR_ENV } from "../model/model_cache.ts";
-import { PRECISIONS } from "../model/precision_builders.ts";
+import { PRECISIONS } from "../model/precision.ts";
 import { terminalProgress } from "../model/terminal_progress.ts";
 import {
   type ModelCommand,

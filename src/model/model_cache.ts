@@ -7,7 +7,6 @@
  * @module
  */
 import { resolve } from "node:path";
-import { isValidModelName } from "./model_name.ts";
 import { fileURLToPath } from "node:url";
 import {
   downloadUrl,
@@ -30,12 +29,9 @@ import {
   removeManifest,
   writeManifest,
 } from "./model_manifest.ts";
-import {
-  type Precision,
-  PRECISION_BUILDERS,
-  type PrecisionBuildOptions,
-  PRECISIONS,
-} from "./precision_builders.ts";
+import { type Precision, PRECISIONS } from "./precision.ts";
+import { PRECISION_BUILDERS, type PrecisionBuildOptions } from "./precision_builders.ts";
+import { isValidModelName } from "./model_name.ts";
 import { sha256File } from "./sha256_file.ts";
 
 /** File name of a checkpoint kept inside a cache entry. */
@@ -583,5 +579,3 @@ async function sizeOf(path: string): Promise<number | null> {
 async function isFile(path: string): Promise<boolean> {
   return (await sizeOf(path)) !== null;
 }
-
-export { isValidModelName };

@@ -6,7 +6,7 @@
 import { DEFAULT_MODEL } from "../../models/registry.ts";
 import { ensureModel, type ResolvedModel } from "./model_cache.ts";
 import { OnnxSegmenter } from "./onnx_segmenter.ts";
-import type { Precision } from "./precision_builders.ts";
+import type { Precision } from "./precision.ts";
 import { terminalProgress } from "./terminal_progress.ts";
 
 /** Which model, at which precision, on how many threads. */

@@ -81,8 +81,6 @@ function sourceWindow(tx: Taps, ty: Taps, out: PixelWindow): PixelWindow {
 interface UpscaleTaps {
   readonly frameWidth: number;
   readonly frameHeight: number;
-  readonly cropWidth: number;
-  readonly cropHeight: number;
   /** 256 -> 1024 (the padded square; the crop is its top-left part). */
   readonly padX: Taps;
   readonly padY: Taps;
@@ -101,8 +99,6 @@ function upscaleTaps(frameWidth: number, frameHeight: number): UpscaleTaps {
   cachedTaps = {
     frameWidth,
     frameHeight,
-    cropWidth: crop.width,
-    cropHeight: crop.height,
     padX: bilinearTaps(LOW_RES_SIDE, IMAGE_SIZE),
     padY: bilinearTaps(LOW_RES_SIDE, IMAGE_SIZE),
     frameX: bilinearTaps(crop.width, frameWidth),

@@ -4,11 +4,9 @@
  * {@link PRECISION_BUILDERS}, with its extra inputs and a record of how it was built.
  * @module
  */
-import { isPrecision, type Precision, PRECISIONS } from "./precision.ts";
+import type { Precision } from "./precision.ts";
 import { buildFloatGraphs, buildInt8Graphs, type GraphFiles } from "./build.ts";
 import { calibrationFiles, calibrationFingerprint } from "./quant/calibration_frames.ts";
-
-/** Numeric precision of a built model's graphs. */
 
 /** Per-request build options (from the command line). */
 export interface PrecisionBuildOptions {
@@ -98,5 +96,3 @@ export const PRECISION_BUILDERS: { readonly [P in Precision]: PrecisionBuilder }
     },
   },
 };
-
-export { isPrecision, type Precision, PRECISIONS };

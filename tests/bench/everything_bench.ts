@@ -21,7 +21,7 @@ import { lastValueFrom, take } from "rxjs";
 import type { Frame } from "../../src/frame.ts";
 import { ensureModel } from "../../src/model/model_cache.ts";
 import { OnnxSegmenter } from "../../src/model/onnx_segmenter.ts";
-import { PRECISIONS } from "../../src/model/precision_builders.ts";
+import { PRECISIONS } from "../../src/model/precision.ts";
 import type { EverythingResult } from "../../src/segment/everything/everything_mask.ts";
 import { everythingPass, type EverythingStrategy } from "../../src/segment/everything/strategy.ts";
 import type { FrameEmbedding, Segmenter } from "../../src/segment/segmenter.ts";

@@ -166,7 +166,7 @@ export class KeyframeTracker {
     this.#count(index, reason);
     if (!this.#async) return await tracker.step(frame, encode);
     this.#refineInBackground(frame, encode);
-    return carried?.masks ?? emptyMasks(frame);
+    return carried?.masks ?? frameMasksOf(frame, []);
   }
 
   /**
@@ -241,8 +241,4 @@ export class KeyframeTracker {
     }
     return count;
   }
-}
-
-function emptyMasks(frame: Frame): FrameMasks {
-  return frameMasksOf(frame, []);
 }

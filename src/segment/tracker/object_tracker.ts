@@ -420,7 +420,7 @@ export class ObjectTracker {
         ...(t.label !== undefined ? { label: t.label } : {}),
       });
     }
-    return frameMasks(frame, objects, markers);
+    return frameMasksOf(frame, objects, markers);
   }
 
   /** The prompt sets of this frame, in decode order. */
@@ -643,10 +643,6 @@ function promptWindow(prompt: ObjectPrompt, width: number, height: number): Pixe
     width,
     height,
   );
-}
-
-function frameMasks(frame: Frame, objects: ObjectMask[], markers: PromptMarker[]): FrameMasks {
-  return frameMasksOf(frame, objects, markers);
 }
 
 /** Lets other tasks (timers, I/O, other stages) run before continuing. */
