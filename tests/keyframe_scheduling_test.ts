@@ -310,3 +310,43 @@ Deno.test("asynchronous refinement starts no optional keyframe while one is unde
   // Keyframes 0, 8 (first free frame after 0's refinement lands), 16.
   assert.equal(tracker.counts().encoded, 3);
 });
+
+Deno.test("asynchronous refinement: objects new on a keyframe are moved on by their measured motion when the refinement lands many frames later", async () => {
+  // Fast discs and a refinement 12 frames late: the first refinement's masks are 24-36 px behind.
+  const fast: Disc[] = [
+    { id: 1, x: 110, y: 110, radius: 26, vx: 3, vy: 1, rgb: hueRgb(0) },
+    { id: 2, x: 360, y: 160, radius: 30, vx: -2, vy: -1, rgb: hueRgb(200) },
+  ];
+  const frames = renderDiscFrames(WIDTH, HEIGHT, fast, 36);
+  const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), 12);
+  const tracker = new KeyframeTracker(segmenter, fast.map((d) => discPrompt(d, 0)), {
+    keyframes: { policy: fixedStride(100), refine: "async" },
+  });
+  const worst = new Map<number, number>();
+  for (const frame of frames) {
+    segmenter.tick();
+    await segmenter.settled();
+    const masks = await tracker.step(frame);
+    for (const object of masks.objects) {
+      const iou = maskIou(object.mask, discMask(WIDTH, HEIGHT, fast, object.id, frame.index));
+      worst.set(object.id, Math.min(worst.get(object.id) ?? 1, iou));
+    }
+    if (frame.index === 13) {
+      // The velocity is per frame: the 12 frames between keyframe and fold are not one step.
+      for (const disc of fast) {
+        const { velocity } = [...tracker.state.tracks()].find((t) => t.id === disc.id)!;
+        assert.ok(
+          Math.hypot(velocity.x - disc.vx!, velocity.y - disc.vy!) < 0.5,
+          `disc ${disc.id}: velocity ${JSON.stringify(velocity)} after the fold`,
+        );
+      }
+    }
+  }
+  await tracker.settle();
+  assert.equal(tracker.counts().folded, 1);
+  // Every frame from the fold on, carried by motion alone (no later keyframe).
+  for (const disc of fast) {
+    const iou = worst.get(disc.id) ?? 0;
+    assert.ok(iou >= 0.85, `disc ${disc.id}: worst IoU ${iou.toFixed(3)} after the fold`);
+  }
+});

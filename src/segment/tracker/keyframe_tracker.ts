@@ -213,16 +213,10 @@ export class KeyframeTracker {
     const refined = this.#pending[newest];
     this.#pending = this.#pending.slice(newest + 1);
     if (refined.error !== undefined) throw refined.error;
-    const previous = this.#propagator.previousPyramid;
     this.#tracker.adopt(refined.fork);
     this.#folded++;
     this.#foldDelay += frame.index - refined.frameIndex;
-    if (previous) {
-      this.#propagator.fastForward(this.#tracker.state, refined.marks, {
-        ...frame,
-        index: previous.frameIndex,
-      });
-    }
+    this.#propagator.fastForward(this.#tracker.state, refined.marks);
   }
 
   #count(frameIndex: number, reason: KeyframeReason): void {

@@ -151,7 +151,7 @@ export class MotionPropagator {
     if (!next || next.frameIndex !== frame.index) {
       throw new Error(`carry: frame ${frame.index} was not observed last`);
     }
-    const grid = this.#gridFor(frame);
+    const grid = this.#gridFor(frame.width, frame.height);
     const moved: {
       track: ObjectTrack;
       anchor: Anchor;
@@ -283,37 +283,58 @@ export class MotionPropagator {
   }
 
   /**
-   * Moves objects refined on the marked frame (tracked with `lastSeenFrame` equal to it) on to
-   * `frame`, the last frame carried since: each is anchored on its refined mask with the marked
-   * frame's grey images, moved by the motion its previous anchor measured since the mark (or by
-   * its velocity when there is none), and left as drawn on `frame`. The next {@link carry}
-   * measures its motion from the refined anchor directly.
+   * Moves objects refined on the marked frame (tracked with `lastSeenFrame` equal to it) on to the
+   * frame observed before the current one, the last frame carried since. Each is anchored on its
+   * refined mask with the marked frame's grey images and moved by the motion its previous anchor
+   * measured since the mark. An object new on the marked frame (a prompt, a discovery, a find) has
+   * no such motion: it is measured from the marked frame to this one, starting from its velocity
+   * if known, and sets its velocity when unknown, so that the next {@link carry} starts from a
+   * good guess rather than from the whole gap taken as one frame's step.
    */
-  fastForward(state: TrackerState, marks: MotionMarks, frame: Frame): void {
-    const pyramid = marks.pyramid;
-    if (!pyramid) return;
-    const grid = this.#gridFor(frame);
-    const gap = frame.index - marks.frameIndex;
+  fastForward(state: TrackerState, marks: MotionMarks): void {
+    const from = marks.pyramid, to = this.#previous;
+    if (!from || !to) return;
+    const gap = to.frameIndex - marks.frameIndex;
+    const grid = this.#gridFor(to.frameWidth, to.frameHeight);
     for (const track of state.tracks()) {
       if (track.status !== "tracked" || track.lastSeenFrame !== marks.frameIndex) continue;
       const mark = marks.marks.get(track.id);
       const live = this.#anchors.get(track.id);
-      const motion = mark && live === mark.anchor
+      const followed = mark !== undefined && live === mark.anchor;
+      const guess = followed
         ? composeMotion(invertMotion(mark.sinceAnchor), live.sinceAnchor)
         : track.velocityKnown
         ? translation(track.velocity.x * gap, track.velocity.y * gap)
         : NO_MOTION;
       this.#anchors.delete(track.id);
-      const anchor = this.#anchorOf(track, pyramid);
-      anchor.sinceAnchor = motion;
-      anchor.travelPx = mark && live === mark.anchor ? live.travelPx - mark.travelPx : 0;
+      const anchor = this.#anchorOf(track, from);
       if (gap <= 0) continue;
+      // An object followed since the mark moves as it was measured; a new one is measured now.
+      const measured = followed ? undefined : estimateObjectMotion(
+        from,
+        to,
+        anchor.mask,
+        anchor.bounds,
+        guess,
+        { ...this.#options.motion, area: anchor.area },
+      );
+      const motion = measured && measured.points > 0 ? measured.motion : guess;
+      const centre = centreOf(anchor.bounds);
+      const moved = applyMotion(motion, centre.x, centre.y);
+      anchor.sinceAnchor = motion;
+      anchor.travelPx = followed
+        ? live.travelPx - mark.travelPx
+        : Math.hypot(moved.x - centre.x, moved.y - centre.y);
+      if (!track.velocityKnown && measured && measured.points > 0) {
+        track.velocity = { x: (moved.x - centre.x) / gap, y: (moved.y - centre.y) / gap };
+        track.velocityKnown = true;
+      }
       const warped = warpMask(anchor.mask, anchor.bounds, motion);
       track.mask = warped.mask;
       track.bounds = warped.bounds;
       track.area = warped.area;
       track.lowResLogits = this.#movedLogits(anchor, grid);
-      track.lastSeenFrame = frame.index;
+      track.lastSeenFrame = to.frameIndex;
       anchor.carriedMask = warped.mask;
     }
   }
@@ -388,9 +409,9 @@ export class MotionPropagator {
     };
   }
 
-  #gridFor(frame: Frame): LowResGrid {
-    if (this.#grid?.frameWidth !== frame.width || this.#grid.frameHeight !== frame.height) {
-      this.#grid = lowResGrid(frame.width, frame.height);
+  #gridFor(width: number, height: number): LowResGrid {
+    if (this.#grid?.frameWidth !== width || this.#grid.frameHeight !== height) {
+      this.#grid = lowResGrid(width, height);
     }
     return this.#grid;
   }
