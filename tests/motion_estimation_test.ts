@@ -201,6 +201,66 @@ Deno.test("an object too small to measure keeps the guessed motion", () => {
   assert.deepEqual(estimate.motion, translation(2, 1));
 });
 
+Deno.test("an object leaving the frame is measured while enough of it shows, then keeps the guessed motion", () => {
+  // A textured square 60 px across at the right edge; the background pans (it holds still below).
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "square",
+    centre: [570, 180],
+    radius: 30,
+    textured: true,
+    pan: [-1, 0],
+  };
+  const first = renderTextured(scene, translation(0, 0), 0);
+  const bounds = boundsOf(first.mask);
+  const estimateFor = (dx: number) =>
+    estimateObjectMotion(
+      buildPyramid(first.frame),
+      buildPyramid(renderTextured(scene, translation(dx, 0), 1).frame),
+      first.mask,
+      bounds,
+      translation(dx, 0),
+    );
+  // Up to the edge: measured.
+  const partly = estimateFor(40);
+  assert.ok(partly.points > 0);
+  assert.ok(Math.hypot(partly.motion.tx - 40, partly.motion.ty) < 1, JSON.stringify(partly));
+  // A sixth inside: too little to place it; it moves as expected rather than wherever it fits.
+  const mostlyOut = estimateFor(90);
+  assert.equal(mostlyOut.points, 0);
+  assert.deepEqual(mostlyOut.motion, translation(90, 0));
+});
+
+Deno.test("a mask cut by the frame's edge goes on beyond it: moved inwards it shows more, its edge row repeated", () => {
+  const mask = { width: 40, height: 30, data: new Uint8Array(40 * 30) };
+  // Cut by the top edge: columns 10-17 at the edge, narrowing below.
+  for (let y = 0; y < 6; y++) for (let x = 10 + y; x < 18 - y; x++) mask.data[y * 40 + x] = 1;
+  const down = warpMask(mask, boundsOf(mask), translation(0, 5));
+  assert.deepEqual(down.bounds, { x0: 10, y0: 0, x1: 18, y1: 9 });
+  for (let y = 0; y < 5; y++) {
+    const row = [...down.mask.data.slice(y * 40, y * 40 + 40)];
+    assert.deepEqual(row.map((v, x) => v ? x : -1).filter((x) => x >= 0), [
+      10,
+      11,
+      12,
+      13,
+      14,
+      15,
+      16,
+      17,
+    ], `row ${y} continues the edge row`);
+  }
+  assert.equal(down.area, 5 * 8 + (8 + 6 + 4 + 2));
+  // Moved along the edge or outwards, nothing is added.
+  assert.equal(warpMask(mask, boundsOf(mask), translation(3, 0)).area, 8 + 6 + 4 + 2);
+  assert.equal(warpMask(mask, boundsOf(mask), translation(0, -2)).area, 4 + 2);
+  // A mask away from the edges is moved as it is.
+  const inner = { width: 40, height: 30, data: new Uint8Array(40 * 30) };
+  for (let y = 3; y < 6; y++) for (let x = 10; x < 14; x++) inner.data[y * 40 + x] = 1;
+  assert.equal(warpMask(inner, boundsOf(inner), translation(0, 5)).area, 12);
+});
+
 Deno.test("similarities compose, invert and convert to grid cells consistently", () => {
   const m1 = aboutCentre(100, 50, 1.1, 0.2, 3, -4), m2 = aboutCentre(20, 80, 0.95, -0.1, -7, 2);
   const p = { x: 33, y: 71 };

@@ -85,6 +85,8 @@ const MIN_POINTS = 12;
 const MIN_EXTENT = 5;
 /** Fewest object pixels on the finest level for a measurement. */
 const MIN_OBJECT_POINTS = 4;
+/** An object whose expected position leaves less than this share of it inside is not measured. */
+const MIN_INSIDE_SHARE = 0.25;
 /** Smallest object (level pixels across) whose scale and rotation are estimated. */
 const MIN_SIMILARITY_EXTENT = 12;
 
@@ -341,6 +343,17 @@ function solve(matrix: Float64Array, rhs: Float64Array, n: number): number[] | u
   return x;
 }
 
+/** Share of the points that `m` keeps inside `next`. */
+function shareInside(points: LevelPoints, next: PyramidLevel, m: Similarity): number {
+  const { width, height } = next.image;
+  let inside = 0;
+  for (let i = 0; i < points.count; i++) {
+    const { x, y } = applyMotion(m, points.u[i], points.v[i]);
+    if (x >= 0 && y >= 0 && x <= width - 1 && y <= height - 1) inside++;
+  }
+  return inside / Math.max(1, points.count);
+}
+
 /** Residual statistics of the object's pixels under a level motion. */
 function fit(
   points: LevelPoints,
@@ -413,6 +426,12 @@ export function estimateObjectMotion(
   if (!finest || finest.count < MIN_OBJECT_POINTS) {
     return { motion: guess, residual: Infinity, inlierShare: 0, conditioning: 0, points: 0 };
   }
+  const cell0 = previous.levels[0].scale;
+  if (shareInside(finest, next.levels[0], gridMotion(guess, cell0, cell0)) < MIN_INSIDE_SHARE) {
+    // Carried mostly out of the frame: the few pixels left cannot place the object, and a search
+    // would settle wherever more of it fits inside. It keeps moving as expected.
+    return { motion: guess, residual: Infinity, inlierShare: 0, conditioning: 0, points: 0 };
+  }
   const top = perLevel.length - 1;
   const topCell = previous.levels[top].scale;
   const start = gridMotion(guess, topCell, topCell);
@@ -461,7 +480,6 @@ export function estimateObjectMotion(
     }
     motion = frameMotion(level, cell);
   }
-  const cell0 = previous.levels[0].scale;
   const quality = fit(
     finest,
     next.levels[0],

@@ -68,7 +68,9 @@ export function movedWindow(
 
 /**
  * `mask` (empty outside `bounds`) moved by `motion`, nearest-neighbour; parts moved outside the
- * frame are cut off.
+ * frame are cut off. A mask that touches an edge of the frame is taken to go on beyond it as its
+ * last row or column there (an object the frame cuts): moved inwards, it shows that much more, so
+ * an object entering the frame grows between keyframes instead of staying as cut as it was.
  *
  * @example
  * ```ts
@@ -78,7 +80,24 @@ export function movedWindow(
 export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similarity): WarpedMask {
   const { width, height, data } = mask;
   const out = new Uint8Array(width * height);
-  const window = movedWindow(bounds, motion, width, height);
+  const cut = {
+    left: bounds.x0 === 0,
+    top: bounds.y0 === 0,
+    right: bounds.x1 === width,
+    bottom: bounds.y1 === height,
+  };
+  const reach = movedWindow(bounds, motion, width, height);
+  const window = {
+    x0: cut.left ? 0 : reach.x0,
+    y0: cut.top ? 0 : reach.y0,
+    x1: cut.right ? width : reach.x1,
+    y1: cut.bottom ? height : reach.y1,
+  };
+  // Source coordinates beyond a cut edge read the edge.
+  const sourceX = (ix: number) =>
+    ix < 0 && cut.left ? 0 : ix >= width && cut.right ? width - 1 : ix;
+  const sourceY = (iy: number) =>
+    iy < 0 && cut.top ? 0 : iy >= height && cut.bottom ? height - 1 : iy;
   const inverse = invertMotion(motion);
   const { a, b } = inverse;
   const columns = window.x1 - window.x0, rows = window.y1 - window.y0;
@@ -89,12 +108,12 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
     // up once.
     const sourceColumn = new Int32Array(columns);
     for (let x = window.x0; x < window.x1; x++) {
-      const ix = Math.round(a * x - b * cy + inverse.tx);
+      const ix = sourceX(Math.round(a * x - b * cy + inverse.tx));
       sourceColumn[x - window.x0] = ix >= bounds.x0 && ix < bounds.x1 ? ix : -1;
     }
     let area = 0, x0 = columns, x1 = -1, y0 = -1, y1 = -1;
     for (let y = window.y0; y < window.y1; y++) {
-      const iy = Math.round(b * cx + a * y + inverse.ty);
+      const iy = sourceY(Math.round(b * cx + a * y + inverse.ty));
       if (iy < bounds.y0 || iy >= bounds.y1) continue;
       const row = iy * width, outRow = y * width + window.x0;
       let first = -1, last = -1;
@@ -130,7 +149,7 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
     let sx = a * window.x0 - b * y + inverse.tx, sy = b * window.x0 + a * y + inverse.ty;
     const outRow = y * width;
     for (let x = window.x0; x < window.x1; x++, sx += a, sy += b) {
-      const ix = Math.round(sx), iy = Math.round(sy);
+      const ix = sourceX(Math.round(sx)), iy = sourceY(Math.round(sy));
       if (
         ix >= bounds.x0 && ix < bounds.x1 && iy >= bounds.y0 && iy < bounds.y1 &&
         data[iy * width + ix] !== 0
