@@ -335,6 +335,14 @@ Deno.test("searchPoints stays within its budget, covers the whole box over a few
   assert.equal(quarters.size, 4);
   const right = searchPoints(box, 5, (x) => x < 150, { maxPrompts: 16 });
   assert.ok(right.length > 0 && right.every((p) => p.x >= 150));
+  // The expected position (the box's centre) is probed first on every frame, unless excluded.
+  for (let f = 0; f < 4; f++) {
+    assert.deepEqual(searchPoints(box, f, () => false)[0], { x: 150, y: 140 });
+  }
+  assert.notDeepEqual(searchPoints(box, 0, (x, y) => x === 150 && y === 140)[0], {
+    x: 150,
+    y: 140,
+  });
 });
 
 Deno.test("searchesOn: every frame at first, then every third frame, then never", () => {

@@ -95,9 +95,10 @@ export function searchBox(
 }
 
 /**
- * Positive points for the search: a `gridSide x gridSide` grid over the box whose phase moves on
- * every frame, without points where `excluded` holds (inside other objects). At most `maxPrompts`
- * are returned: the two nearest the box centre, and the others in turns from frame to frame.
+ * Positive points for the search: the box's centre (where the object is expected) and a `gridSide
+ * x gridSide` grid over the box whose phase moves on every frame, without points where `excluded`
+ * holds (inside other objects). At most `maxPrompts` are returned: the two nearest the box centre
+ * (the centre itself first), and the others in turns from frame to frame.
  *
  * @example
  * ```ts
@@ -127,6 +128,10 @@ export function searchPoints(
     }
   }
   points.sort((a, b) => a.d - b.d);
+  // The expected position itself comes first: the grid's spacing grows with the box and can
+  // straddle a small object sitting right where it was expected.
+  const centre = { x: Math.floor(cx), y: Math.floor(cy), d: -1 };
+  if (!excluded(centre.x, centre.y)) points.unshift(centre);
   const budget = options.maxPrompts ?? 6;
   if (points.length <= budget) return points.map(({ x, y }) => ({ x, y }));
   // The points nearest the expected position every frame; the others in turns, so the whole box
