@@ -232,6 +232,28 @@ Deno.test("an object leaving the frame is measured while enough of it shows, the
   assert.deepEqual(mostlyOut.motion, translation(90, 0));
 });
 
+Deno.test("an object moving up to the frame's edge is not pulled past it: an estimate fitting worse than the guess is taken again from the guess", () => {
+  // A textured square reaching the right edge exactly. The coarse-to-fine search overshot to +42
+  // (pixels pushed outside stop counting, so leaving the misfits out looked like a better fit).
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "square",
+    centre: [590, 180],
+    radius: 30,
+    textured: true,
+  };
+  const first = renderTextured(scene, translation(0, 0), 0);
+  const estimate = estimateObjectMotion(
+    buildPyramid(first.frame),
+    buildPyramid(renderTextured(scene, translation(20, 0), 1).frame),
+    first.mask,
+    boundsOf(first.mask),
+    translation(20, 0),
+  );
+  assert.ok(Math.hypot(estimate.motion.tx - 20, estimate.motion.ty) < 1, JSON.stringify(estimate));
+});
+
 Deno.test("a mask cut by the frame's edge goes on beyond it: moved inwards it shows more, its edge row repeated", () => {
   const mask = { width: 40, height: 30, data: new Uint8Array(40 * 30) };
   // Cut by the top edge: columns 10-17 at the edge, narrowing below.

@@ -451,14 +451,15 @@ export function estimateObjectMotion(
   const maxScaleStep = options.maxScaleStep ?? 0.15;
   const huber = options.huber ?? 10;
   const withSimilarity = options.estimateSimilarity ?? true;
-  for (let l = top; l >= 0; l--) {
+  /** The motion refined on level `l` from `start` (frame pixels in and out). */
+  const refineOn = (l: number, start: Similarity): Similarity => {
     const cell = previous.levels[l].scale;
     const points = perLevel[l];
     const params = withSimilarity && points.extent >= MIN_SIMILARITY_EXTENT ? 4 : 2;
     let level = refine(
       points,
       next.levels[l],
-      gridMotion(motion, cell, cell),
+      gridMotion(start, cell, cell),
       params,
       iterations,
       maxScaleStep,
@@ -478,13 +479,21 @@ export function estimateObjectMotion(
         options.outlierThreshold ?? 30,
       );
     }
-    motion = frameMotion(level, cell);
+    return frameMotion(level, cell);
+  };
+  for (let l = top; l >= 0; l--) motion = refineOn(l, motion);
+  const fitOf = (m: Similarity) =>
+    fit(finest, next.levels[0], gridMotion(m, cell0, cell0), options.inlierThreshold ?? 14);
+  let quality = fitOf(motion);
+  // The search can settle on a wrong spot that fits worse than the expected position (a shape or
+  // shading that changed since the anchor): then the estimate is taken again from the guess.
+  if (fitOf(guess).residual < quality.residual) {
+    const retaken = refineOn(0, guess);
+    const again = fitOf(retaken);
+    if (again.residual < quality.residual) {
+      motion = retaken;
+      quality = again;
+    }
   }
-  const quality = fit(
-    finest,
-    next.levels[0],
-    gridMotion(motion, cell0, cell0),
-    options.inlierThreshold ?? 14,
-  );
   return { motion, ...quality, points: finest.count };
 }
