@@ -350,3 +350,31 @@ Deno.test("asynchronous refinement: objects new on a keyframe are moved on by th
     assert.ok(iou >= 0.85, `disc ${disc.id}: worst IoU ${iou.toFixed(3)} after the fold`);
   }
 });
+
+Deno.test("between keyframes, a plain object passing in front of another takes the pixels it covers from it", async () => {
+  // The covered disc has the lower id, so a tie would leave it the pixels: only its own look on
+  // its last keyframe (red, where the occluder is now blue) tells the two apart.
+  const scene: Disc[] = [
+    { id: 1, x: 230, y: 135, radius: 26, vx: 0.5, rgb: hueRgb(0) },
+    { id: 2, x: 110, y: 140, radius: 44, vx: 5, rgb: hueRgb(220) },
+  ];
+  const frames = renderDiscFrames(WIDTH, HEIGHT, scene, 21);
+  const tracker = new KeyframeTracker(
+    new RegionGrowingSegmenter(),
+    scene.map((d) => discPrompt(d, 0)),
+    { keyframes: { policy: fixedStride(1000) } },
+  );
+  for (const frame of frames) {
+    const masks = await tracker.step(frame);
+    // From partly covered (frame 10) to four fifths covered (frame 20), carried by motion alone.
+    if (frame.index < 10 || frame.index > 20) continue;
+    for (const disc of scene) {
+      const truth = discMask(WIDTH, HEIGHT, scene, disc.id, frame.index);
+      const drawn = masks.objects.find((o) => o.id === disc.id);
+      const iou = drawn ? maskIou(drawn.mask, truth) : 0;
+      const least = disc.id === 1 ? 0.75 : 0.95;
+      assert.ok(iou >= least, `frame ${frame.index}, disc ${disc.id}: IoU ${iou.toFixed(3)}`);
+    }
+  }
+  assert.equal(tracker.counts().encoded, 1);
+});

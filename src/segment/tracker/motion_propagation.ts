@@ -4,9 +4,9 @@
  * Its motion is measured from the anchor frame straight to the current frame (starting from the
  * motion so far plus one frame at its velocity), and the anchor mask is moved by it: neither
  * measurement errors nor resampling errors pile up from frame to frame. Masks that now overlap are
- * resolved pixel by pixel in favour of the object whose motion explains the pixel better (an
- * occluder's pixels move with the occluder). An object carried out of the frame, or covered
- * almost entirely, is lost.
+ * resolved pixel by pixel in favour of the object whose anchor, moved by its motion, explains the
+ * pixel better (an occluder's pixels look like the occluder did). An object carried out of the
+ * frame, or covered almost entirely, is lost.
  * @module
  */
 import type { Frame } from "../../frame.ts";
@@ -215,7 +215,7 @@ export class MotionPropagator {
     if (moved.length > 1) {
       resolveCarriedOverlaps(
         moved.map((m) => m.candidate),
-        moved.map((m) => this.#residualMap(m.step.motion)),
+        moved.map((m) => this.#residualMap(m.anchor)),
       );
     }
     const minAreaShare = this.#options.minAreaShare ?? 0.03;
@@ -384,13 +384,16 @@ export class MotionPropagator {
   }
 
   /**
-   * |next(x) - previous(where x came from under `step`)| on the cells of the finest motion level,
-   * computed on first use (overlaps of large masks visit many pixels per cell).
+   * |next(x) - anchor(where x came from since the anchor)| on the cells of the finest motion level:
+   * how well the object's own look, as the model last saw it, explains each pixel now. (Against
+   * the previous frame instead, a plain occluder that already covered a pixel there would explain
+   * it equally well for the object it covers.) Computed on first use (overlaps of large masks
+   * visit many pixels per cell).
    */
-  #residualMap(step: Similarity): ResidualMap {
-    const next = this.#current!.levels[0], previous = this.#previous!.levels[0];
+  #residualMap(anchor: Anchor): ResidualMap {
+    const next = this.#current!.levels[0], before = anchor.pyramid.levels[0];
     const k = next.scale, { width, height } = next.image;
-    const back = gridMotion(invertMotion(step), k, k);
+    const back = gridMotion(invertMotion(anchor.sinceAnchor), k, k);
     const cache = new Float32Array(width * height).fill(-1);
     const frameWidth = this.#current!.frameWidth;
     // Frame column -> cell column, computed once.
@@ -403,7 +406,7 @@ export class MotionPropagator {
       if (r < 0) {
         const u = cell % width, v = (cell - u) / width;
         const sx = back.a * u - back.b * v + back.tx, sy = back.b * u + back.a * v + back.ty;
-        r = cache[cell] = Math.abs(next.image.data[cell] - sampleGray(previous.image, sx, sy));
+        r = cache[cell] = Math.abs(next.image.data[cell] - sampleGray(before.image, sx, sy));
       }
       return r;
     };
@@ -471,8 +474,8 @@ function ownerMap(tracks: readonly ObjectTrack[], pyramid: ImagePyramid): OwnerM
 }
 
 /**
- * Clears, in place, every pixel two carried masks claim from all but the claim whose motion
- * explains it best (lowest residual), and updates the changed masks' area and bounds. One pass
+ * Clears, in place, every pixel two carried masks claim from all but the claim that explains it
+ * best (lowest residual), and updates the changed masks' area and bounds. One pass
  * over each mask's pixels with a map of owners (cost grows with the masks' areas, not with how many
  * pairs of them overlap); residuals are looked up only where masks meet.
  */
