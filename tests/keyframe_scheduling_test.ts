@@ -312,10 +312,12 @@ Deno.test("asynchronous refinement starts no optional keyframe while one is unde
 });
 
 Deno.test("asynchronous refinement: objects new on a keyframe are moved on by their measured motion when the refinement lands many frames later", async () => {
-  // Fast discs and a refinement 12 frames late: the first refinement's masks are 24-36 px behind.
+  // Fast discs and a refinement 12 frames late: the first refinement's masks are 24-54 px behind.
   const fast: Disc[] = [
     { id: 1, x: 110, y: 110, radius: 26, vx: 3, vy: 1, rgb: hueRgb(0) },
     { id: 2, x: 360, y: 160, radius: 30, vx: -2, vy: -1, rgb: hueRgb(200) },
+    // Small and fast: 54 px in 12 frames, several times its own size.
+    { id: 3, x: 50, y: 225, radius: 10, vx: 4.5, vy: 0, rgb: hueRgb(110) },
   ];
   const frames = renderDiscFrames(WIDTH, HEIGHT, fast, 36);
   const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), 12);
@@ -347,7 +349,9 @@ Deno.test("asynchronous refinement: objects new on a keyframe are moved on by th
   // Every frame from the fold on, carried by motion alone (no later keyframe).
   for (const disc of fast) {
     const iou = worst.get(disc.id) ?? 0;
-    assert.ok(iou >= 0.85, `disc ${disc.id}: worst IoU ${iou.toFixed(3)} after the fold`);
+    // A pixel off costs the small disc (20 px across) about 0.1.
+    const least = disc.radius < 20 ? 0.7 : 0.85;
+    assert.ok(iou >= least, `disc ${disc.id}: worst IoU ${iou.toFixed(3)} after the fold`);
   }
 });
 

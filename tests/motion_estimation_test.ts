@@ -254,29 +254,26 @@ Deno.test("an object moving up to the frame's edge is not pulled past it: an est
   assert.ok(Math.hypot(estimate.motion.tx - 20, estimate.motion.ty) < 1, JSON.stringify(estimate));
 });
 
-Deno.test("a mask cut by the frame's edge goes on beyond it: moved inwards it shows more, its edge row repeated", () => {
+Deno.test("a mask cut by the frame's edge goes on beyond it as its edge row, until about as long as it is wide", () => {
   const mask = { width: 40, height: 30, data: new Uint8Array(40 * 30) };
-  // Cut by the top edge: columns 10-17 at the edge, narrowing below.
-  for (let y = 0; y < 6; y++) for (let x = 10 + y; x < 18 - y; x++) mask.data[y * 40 + x] = 1;
+  // Cut by the top edge: 12 columns (10-21) at the edge, narrowing below; 6 rows, 12 wide.
+  for (let y = 0; y < 6; y++) for (let x = 10 + y; x < 22 - y; x++) mask.data[y * 40 + x] = 1;
+  const area = 12 + 10 + 8 + 6 + 4 + 2;
+  const columns = (m: { data: Uint8Array }, y: number) =>
+    [...m.data.slice(y * 40, y * 40 + 40)].flatMap((v, x) => v ? [x] : []);
+  const edgeRow = columns(mask, 0);
   const down = warpMask(mask, boundsOf(mask), translation(0, 5));
-  assert.deepEqual(down.bounds, { x0: 10, y0: 0, x1: 18, y1: 9 });
-  for (let y = 0; y < 5; y++) {
-    const row = [...down.mask.data.slice(y * 40, y * 40 + 40)];
-    assert.deepEqual(row.map((v, x) => v ? x : -1).filter((x) => x >= 0), [
-      10,
-      11,
-      12,
-      13,
-      14,
-      15,
-      16,
-      17,
-    ], `row ${y} continues the edge row`);
-  }
-  assert.equal(down.area, 5 * 8 + (8 + 6 + 4 + 2));
+  assert.deepEqual(down.bounds, { x0: 10, y0: 0, x1: 22, y1: 11 });
+  for (let y = 0; y < 5; y++) assert.deepEqual(columns(down.mask, y), edgeRow, `row ${y}`);
+  assert.equal(down.area, 5 * 12 + area);
+  // Moved further, it goes on for 6 more rows at most (12 long in all), then ends.
+  const far = warpMask(mask, boundsOf(mask), translation(0, 9));
+  assert.deepEqual(columns(far.mask, 2), []);
+  assert.deepEqual(columns(far.mask, 3), edgeRow);
+  assert.equal(far.area, 6 * 12 + area);
   // Moved along the edge or outwards, nothing is added.
-  assert.equal(warpMask(mask, boundsOf(mask), translation(3, 0)).area, 8 + 6 + 4 + 2);
-  assert.equal(warpMask(mask, boundsOf(mask), translation(0, -2)).area, 4 + 2);
+  assert.equal(warpMask(mask, boundsOf(mask), translation(3, 0)).area, area);
+  assert.equal(warpMask(mask, boundsOf(mask), translation(0, -2)).area, 8 + 6 + 4 + 2);
   // A mask away from the edges is moved as it is.
   const inner = { width: 40, height: 30, data: new Uint8Array(40 * 30) };
   for (let y = 3; y < 6; y++) for (let x = 10; x < 14; x++) inner.data[y * 40 + x] = 1;

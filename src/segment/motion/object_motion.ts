@@ -27,6 +27,11 @@ export interface ObjectMotionOptions {
   /** Block search radius at the coarsest level used, in that level's pixels (default 3). */
   readonly searchRadius?: number;
   /**
+   * Block search radius in frame pixels, when that is wider than `searchRadius` (for motion over
+   * many frames with no guess to start from; default 0).
+   */
+  readonly searchReachPx?: number;
+  /**
    * Estimate a scale and a rotation as well as a translation (default true; only for objects at
    * least 12 level pixels across).
    */
@@ -444,7 +449,7 @@ export function estimateObjectMotion(
     next.levels[top],
     moved.x - topPoints.cx,
     moved.y - topPoints.cy,
-    options.searchRadius ?? 3,
+    Math.max(options.searchRadius ?? 3, Math.ceil((options.searchReachPx ?? 0) / topCell)),
   );
   let motion = frameMotion(translation(found.tu, found.tv), topCell);
   const iterations = options.iterations ?? 8;

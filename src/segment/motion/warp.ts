@@ -69,8 +69,9 @@ export function movedWindow(
 /**
  * `mask` (empty outside `bounds`) moved by `motion`, nearest-neighbour; parts moved outside the
  * frame are cut off. A mask that touches an edge of the frame is taken to go on beyond it as its
- * last row or column there (an object the frame cuts): moved inwards, it shows that much more, so
- * an object entering the frame grows between keyframes instead of staying as cut as it was.
+ * last row or column there (an object the frame cuts), until it is about as long as it is wide:
+ * moved inwards, it shows that much more, so an object entering the frame grows between keyframes
+ * instead of staying as cut as it was.
  *
  * @example
  * ```ts
@@ -93,11 +94,22 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
     x1: cut.right ? width : reach.x1,
     y1: cut.bottom ? height : reach.y1,
   };
-  // Source coordinates beyond a cut edge read the edge.
+  // Source coordinates beyond a cut edge read the edge, as far as the object is likely to go on:
+  // until it is about as long as it is wide.
+  const side = Math.max(bounds.x1 - bounds.x0, bounds.y1 - bounds.y0);
+  const reachX = side - (bounds.x1 - bounds.x0), reachY = side - (bounds.y1 - bounds.y0);
   const sourceX = (ix: number) =>
-    ix < 0 && cut.left ? 0 : ix >= width && cut.right ? width - 1 : ix;
+    ix < 0 && cut.left && ix >= -reachX
+      ? 0
+      : ix >= width && cut.right && ix < width + reachX
+      ? width - 1
+      : ix;
   const sourceY = (iy: number) =>
-    iy < 0 && cut.top ? 0 : iy >= height && cut.bottom ? height - 1 : iy;
+    iy < 0 && cut.top && iy >= -reachY
+      ? 0
+      : iy >= height && cut.bottom && iy < height + reachY
+      ? height - 1
+      : iy;
   const inverse = invertMotion(motion);
   const { a, b } = inverse;
   const columns = window.x1 - window.x0, rows = window.y1 - window.y0;

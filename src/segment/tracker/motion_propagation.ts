@@ -97,6 +97,11 @@ export interface MotionMarks {
   >;
 }
 
+/**
+ * A brisk object's speed, as a share of the frame's longer side per frame (how far an object new on
+ * a keyframe is searched for when its refinement lands late).
+ */
+const BRISK_SPEED = 0.01;
 /** Weight of a new step in the running velocity. */
 const VELOCITY_SMOOTHING = 0.5;
 /** Below this share of its usual area an object's measured motion does not update its velocity. */
@@ -316,7 +321,14 @@ export class MotionPropagator {
         anchor.mask,
         anchor.bounds,
         guess,
-        { ...this.#options.motion, area: anchor.area },
+        {
+          ...this.#options.motion,
+          area: anchor.area,
+          // Without a velocity, searched as far as the gap lets a brisk object go.
+          searchReachPx: track.velocityKnown
+            ? 0
+            : gap * BRISK_SPEED * Math.max(to.frameWidth, to.frameHeight),
+        },
       );
       const motion = measured && measured.points > 0 ? measured.motion : guess;
       const centre = centreOf(anchor.bounds);
