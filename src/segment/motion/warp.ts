@@ -95,7 +95,7 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
     y1: cut.bottom ? height : reach.y1,
   };
   // Source coordinates beyond a cut edge read the edge, as far as the object is likely to go on:
-  // until it is about as long as it is wide.
+  // until it is about as long as it is wide. (Looked up only for sources outside the frame.)
   const side = Math.max(bounds.x1 - bounds.x0, bounds.y1 - bounds.y0);
   const reachX = side - (bounds.x1 - bounds.x0), reachY = side - (bounds.y1 - bounds.y0);
   const sourceX = (ix: number) =>
@@ -120,12 +120,14 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
     // up once.
     const sourceColumn = new Int32Array(columns);
     for (let x = window.x0; x < window.x1; x++) {
-      const ix = sourceX(Math.round(a * x - b * cy + inverse.tx));
+      let ix = Math.round(a * x - b * cy + inverse.tx);
+      if (ix < 0 || ix >= width) ix = sourceX(ix);
       sourceColumn[x - window.x0] = ix >= bounds.x0 && ix < bounds.x1 ? ix : -1;
     }
     let area = 0, x0 = columns, x1 = -1, y0 = -1, y1 = -1;
     for (let y = window.y0; y < window.y1; y++) {
-      const iy = sourceY(Math.round(b * cx + a * y + inverse.ty));
+      let iy = Math.round(b * cx + a * y + inverse.ty);
+      if (iy < 0 || iy >= height) iy = sourceY(iy);
       if (iy < bounds.y0 || iy >= bounds.y1) continue;
       const row = iy * width, outRow = y * width + window.x0;
       let first = -1, last = -1;
@@ -161,7 +163,9 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
     let sx = a * window.x0 - b * y + inverse.tx, sy = b * window.x0 + a * y + inverse.ty;
     const outRow = y * width;
     for (let x = window.x0; x < window.x1; x++, sx += a, sy += b) {
-      const ix = sourceX(Math.round(sx)), iy = sourceY(Math.round(sy));
+      let ix = Math.round(sx), iy = Math.round(sy);
+      if (ix < 0 || ix >= width) ix = sourceX(ix);
+      if (iy < 0 || iy >= height) iy = sourceY(iy);
       if (
         ix >= bounds.x0 && ix < bounds.x1 && iy >= bounds.y0 && iy < bounds.y1 &&
         data[iy * width + ix] !== 0
