@@ -343,6 +343,11 @@ Deno.test("searchPoints stays within its budget, covers the whole box over a few
     x: 150,
     y: 140,
   });
+  // No point twice: in a 4 x 4 box every grid point is a pixel, the centre among them.
+  const tiny = searchPoints([0, 0, 4, 4], 3, () => false, { maxPrompts: 17 });
+  assert.equal(tiny.length, 16);
+  assert.equal(new Set(tiny.map((p) => `${p.x},${p.y}`)).size, 16);
+  assert.deepEqual(tiny[0], { x: 2, y: 2 });
 });
 
 Deno.test("searchesOn: every frame at first, then every third frame, then never", () => {

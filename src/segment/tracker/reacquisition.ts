@@ -131,7 +131,11 @@ export function searchPoints(
   // The expected position itself comes first: the grid's spacing grows with the box and can
   // straddle a small object sitting right where it was expected.
   const centre = { x: Math.floor(cx), y: Math.floor(cy), d: -1 };
-  if (!excluded(centre.x, centre.y)) points.unshift(centre);
+  if (!excluded(centre.x, centre.y)) {
+    const same = points.findIndex((p) => p.x === centre.x && p.y === centre.y);
+    if (same >= 0) points.splice(same, 1);
+    points.unshift(centre);
+  }
   const budget = options.maxPrompts ?? 6;
   if (points.length <= budget) return points.map(({ x, y }) => ({ x, y }));
   // The points nearest the expected position every frame; the others in turns, so the whole box
