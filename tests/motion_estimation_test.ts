@@ -232,6 +232,35 @@ Deno.test("an object leaving the frame is measured while enough of it shows, the
   assert.deepEqual(mostlyOut.motion, translation(90, 0));
 });
 
+Deno.test("a wide search reach finds an object far beyond the default search, within a bounded search", () => {
+  const scene: TexturedScene = {
+    width: WIDTH,
+    height: HEIGHT,
+    shape: "disc",
+    centre: [200, 180],
+    radius: 25,
+    textured: true,
+  };
+  const first = renderTextured(scene, translation(0, 0), 0);
+  const second = renderTextured(scene, translation(150, 40), 1);
+  const estimate = (searchReachPx: number) =>
+    estimateObjectMotion(
+      buildPyramid(first.frame),
+      buildPyramid(second.frame),
+      first.mask,
+      boundsOf(first.mask),
+      translation(0, 0),
+      { searchReachPx },
+    ).motion;
+  const near = estimate(0);
+  assert.ok(Math.hypot(near.tx - 150, near.ty - 40) > 20, "the default search cannot reach it");
+  // Asked to search 10,000 px around, the search is cut to its budget and still finds it.
+  for (const reach of [200, 10_000]) {
+    const far = estimate(reach);
+    assert.ok(Math.hypot(far.tx - 150, far.ty - 40) < 1, `reach ${reach}: ${JSON.stringify(far)}`);
+  }
+});
+
 Deno.test("an object moving up to the frame's edge is not pulled past it: an estimate fitting worse than the guess is taken again from the guess", () => {
   // A textured square reaching the right edge exactly. The coarse-to-fine search overshot to +42
   // (pixels pushed outside stop counting, so leaving the misfits out looked like a better fit).

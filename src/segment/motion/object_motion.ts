@@ -28,7 +28,8 @@ export interface ObjectMotionOptions {
   readonly searchRadius?: number;
   /**
    * Block search radius in frame pixels, when that is wider than `searchRadius` (for motion over
-   * many frames with no guess to start from; default 0).
+   * many frames with no guess to start from; default 0). Cut to about two million point
+   * comparisons.
    */
   readonly searchReachPx?: number;
   /**
@@ -348,6 +349,18 @@ function solve(matrix: Float64Array, rhs: Float64Array, n: number): number[] | u
   return x;
 }
 
+/** Most point comparisons a block search may make (a wide reach is cut to it). */
+const MAX_SEARCH_WORK = 2_000_000;
+
+/** The block search radius in top-level pixels: the options' radius or reach, within the budget. */
+function searchRadiusFor(points: number, topCell: number, options: ObjectMotionOptions): number {
+  const radius = options.searchRadius ?? 3;
+  const wanted = Math.ceil((options.searchReachPx ?? 0) / topCell);
+  if (wanted <= radius) return radius;
+  const affordable = Math.floor((Math.sqrt(MAX_SEARCH_WORK / Math.max(1, points)) - 1) / 2);
+  return Math.max(radius, Math.min(wanted, affordable));
+}
+
 /** Share of the points that `m` keeps inside `next`. */
 function shareInside(points: LevelPoints, next: PyramidLevel, m: Similarity): number {
   const { width, height } = next.image;
@@ -449,7 +462,7 @@ export function estimateObjectMotion(
     next.levels[top],
     moved.x - topPoints.cx,
     moved.y - topPoints.cy,
-    Math.max(options.searchRadius ?? 3, Math.ceil((options.searchReachPx ?? 0) / topCell)),
+    searchRadiusFor(topPoints.count, topCell, options),
   );
   let motion = frameMotion(translation(found.tu, found.tv), topCell);
   const iterations = options.iterations ?? 8;
