@@ -46,6 +46,7 @@ import {
 import type { CarriedObject, MotionPropagator } from "./motion_propagation.ts";
 import {
   acceptReacquisition,
+  emergencePoint,
   type ReacquisitionOptions,
   searchBox,
   searchesOn,
@@ -463,18 +464,32 @@ export class ObjectTracker {
     );
     if (lost.length === 0) return entries;
     const trackedSources = [...sources.values()];
-    const predictedWindows = trackedSources.map((s) => ({
-      window: predictedWindow(s.bounds, s.velocity, width, height),
-      inside: shiftedMaskTest(s.mask, s.velocity.x, s.velocity.y),
-    }));
-    const insideTracked = (x: number, y: number) =>
-      predictedWindows.some(({ window, inside }) =>
-        x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y)
-      );
+    const predictedWindows = [...sources].map(([id, s]) => {
+      const window = predictedWindow(s.bounds, s.velocity, width, height);
+      const inside = shiftedMaskTest(s.mask, s.velocity.x, s.velocity.y);
+      return {
+        id,
+        covers: (x: number, y: number) =>
+          x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y),
+      };
+    });
+    const insideTracked = (x: number, y: number) => predictedWindows.some((p) => p.covers(x, y));
     const maxNegatives = this.#options.prompt?.maxNegatives ?? 2;
     const minNegativeArea = this.#options.prompt?.minNegativeArea ?? 12;
     for (const t of lost) {
       const box = searchBox(t, index, width, height, reacquisition);
+      // Expected inside an object that hides it: probe where it would come out from behind it.
+      const centre = { x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2 };
+      const hider = predictedWindows.find((p) => p.covers(centre.x, centre.y));
+      const hiderVelocity = hider ? this.state.track(hider.id)!.velocity : undefined;
+      const expected = hider && hiderVelocity
+        ? emergencePoint(
+          centre,
+          { x: t.velocity.x - hiderVelocity.x, y: t.velocity.y - hiderVelocity.y },
+          hider.covers,
+          box,
+        )
+        : undefined;
       const boxWindow = windowFromBox(box, width, height);
       const nearby = trackedSources.filter((s) =>
         windowsIntersect(predictedWindow(s.bounds, s.velocity, width, height), boxWindow)
@@ -488,7 +503,7 @@ export class ObjectTracker {
         maxNegatives,
         minNegativeArea,
       );
-      for (const point of searchPoints(box, index, insideTracked, reacquisition)) {
+      for (const point of searchPoints(box, index, insideTracked, reacquisition, expected)) {
         entries.push({
           kind: "search",
           id: t.id,
