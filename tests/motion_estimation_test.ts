@@ -5,7 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { buildPyramid } from "../src/segment/motion/image_pyramid.ts";
-import { estimateObjectMotion } from "../src/segment/motion/object_motion.ts";
+import {
+  estimateObjectMotion,
+  type ObjectMotionOptions,
+} from "../src/segment/motion/object_motion.ts";
 import {
   aboutCentre,
   applyMotion,
@@ -28,8 +31,16 @@ function boundsOf(mask: { width: number; height: number; data: Uint8Array }) {
   return maskExtent(mask, { x0: 0, y0: 0, x1: mask.width, y1: mask.height }).bounds;
 }
 
-/** Measures `truth` between frame 0 and frame 1 of `scene`; returns the estimate and the masks. */
-function measure(scene: TexturedScene, truth: Similarity) {
+/**
+ * Measures `truth` between frame 0 and frame 1 of `scene` (from `guess`, with `options`); returns
+ * the estimate and the masks.
+ */
+function measure(
+  scene: TexturedScene,
+  truth: Similarity,
+  guess?: Similarity,
+  options?: ObjectMotionOptions,
+) {
   const first = renderTextured(scene, { a: 1, b: 0, tx: 0, ty: 0 }, 0);
   const second = renderTextured(scene, truth, 1);
   const bounds = boundsOf(first.mask);
@@ -38,6 +49,8 @@ function measure(scene: TexturedScene, truth: Similarity) {
     buildPyramid(second.frame),
     first.mask,
     bounds,
+    guess,
+    options,
   );
   const moved = warpMask(first.mask, bounds, estimate.motion);
   return { estimate, moved, truthMask: second.mask };
@@ -212,16 +225,8 @@ Deno.test("an object leaving the frame is measured while enough of it shows, the
     textured: true,
     pan: [-1, 0],
   };
-  const first = renderTextured(scene, translation(0, 0), 0);
-  const bounds = boundsOf(first.mask);
   const estimateFor = (dx: number) =>
-    estimateObjectMotion(
-      buildPyramid(first.frame),
-      buildPyramid(renderTextured(scene, translation(dx, 0), 1).frame),
-      first.mask,
-      bounds,
-      translation(dx, 0),
-    );
+    measure(scene, translation(dx, 0), translation(dx, 0)).estimate;
   // Up to the edge: measured.
   const partly = estimateFor(40);
   assert.ok(partly.points > 0);
@@ -241,17 +246,8 @@ Deno.test("a wide search reach finds an object far beyond the default search, wi
     radius: 25,
     textured: true,
   };
-  const first = renderTextured(scene, translation(0, 0), 0);
-  const second = renderTextured(scene, translation(150, 40), 1);
   const estimate = (searchReachPx: number) =>
-    estimateObjectMotion(
-      buildPyramid(first.frame),
-      buildPyramid(second.frame),
-      first.mask,
-      boundsOf(first.mask),
-      translation(0, 0),
-      { searchReachPx },
-    ).motion;
+    measure(scene, translation(150, 40), translation(0, 0), { searchReachPx }).estimate.motion;
   const near = estimate(0);
   assert.ok(Math.hypot(near.tx - 150, near.ty - 40) > 20, "the default search cannot reach it");
   // Asked to search 10,000 px around, the search is cut to its budget and still finds it.
@@ -272,14 +268,7 @@ Deno.test("an object moving up to the frame's edge is not pulled past it: an est
     radius: 30,
     textured: true,
   };
-  const first = renderTextured(scene, translation(0, 0), 0);
-  const estimate = estimateObjectMotion(
-    buildPyramid(first.frame),
-    buildPyramid(renderTextured(scene, translation(20, 0), 1).frame),
-    first.mask,
-    boundsOf(first.mask),
-    translation(20, 0),
-  );
+  const { estimate } = measure(scene, translation(20, 0), translation(20, 0));
   assert.ok(Math.hypot(estimate.motion.tx - 20, estimate.motion.ty) < 1, JSON.stringify(estimate));
 });
 

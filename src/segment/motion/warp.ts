@@ -14,6 +14,20 @@ import { applyMotion, invertMotion, type Similarity } from "./similarity.ts";
  */
 const MAX_ROTATION_SHIFT_PX = 0.5;
 
+/**
+ * On one axis of `size` pixels, the source index for `i`: the edge itself for up to `reach` pixels
+ * beyond an edge the mask is cut by (`low` at 0, `high` at `size`), `i` otherwise.
+ */
+function edgeSource(
+  size: number,
+  low: boolean,
+  high: boolean,
+  reach: number,
+): (i: number) => number {
+  return (i) =>
+    i < 0 && low && i >= -reach ? 0 : i >= size && high && i < size + reach ? size - 1 : i;
+}
+
 /** A moved mask with its area and tight bounds. */
 export interface WarpedMask {
   readonly mask: BinaryMask;
@@ -97,19 +111,8 @@ export function warpMask(mask: BinaryMask, bounds: PixelWindow, motion: Similari
   // Source coordinates beyond a cut edge read the edge, as far as the object is likely to go on:
   // until it is about as long as it is wide. (Looked up only for sources outside the frame.)
   const side = Math.max(bounds.x1 - bounds.x0, bounds.y1 - bounds.y0);
-  const reachX = side - (bounds.x1 - bounds.x0), reachY = side - (bounds.y1 - bounds.y0);
-  const sourceX = (ix: number) =>
-    ix < 0 && cut.left && ix >= -reachX
-      ? 0
-      : ix >= width && cut.right && ix < width + reachX
-      ? width - 1
-      : ix;
-  const sourceY = (iy: number) =>
-    iy < 0 && cut.top && iy >= -reachY
-      ? 0
-      : iy >= height && cut.bottom && iy < height + reachY
-      ? height - 1
-      : iy;
+  const sourceX = edgeSource(width, cut.left, cut.right, side - (bounds.x1 - bounds.x0));
+  const sourceY = edgeSource(height, cut.top, cut.bottom, side - (bounds.y1 - bounds.y0));
   const inverse = invertMotion(motion);
   const { a, b } = inverse;
   const columns = window.x1 - window.x0, rows = window.y1 - window.y0;

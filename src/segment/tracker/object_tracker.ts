@@ -463,36 +463,35 @@ export class ObjectTracker {
       t.status === "lost" && !dueIds.has(t.id) && searchesOn(t.lostSince, index, reacquisition)
     );
     if (lost.length === 0) return entries;
-    const trackedSources = [...sources.values()];
-    const predictedWindows = [...sources].map(([id, s]) => {
-      const window = predictedWindow(s.bounds, s.velocity, width, height);
-      const inside = shiftedMaskTest(s.mask, s.velocity.x, s.velocity.y);
+    // Where each tracked object is expected on this frame (what searches must not probe).
+    const predicted = [...sources].map(([id, source]) => {
+      const window = predictedWindow(source.bounds, source.velocity, width, height);
+      const inside = shiftedMaskTest(source.mask, source.velocity.x, source.velocity.y);
       return {
-        id,
+        source,
+        window,
+        velocity: this.state.track(id)!.velocity,
         covers: (x: number, y: number) =>
           x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y),
       };
     });
-    const insideTracked = (x: number, y: number) => predictedWindows.some((p) => p.covers(x, y));
+    const insideTracked = (x: number, y: number) => predicted.some((p) => p.covers(x, y));
     const maxNegatives = this.#options.prompt?.maxNegatives ?? 2;
     const minNegativeArea = this.#options.prompt?.minNegativeArea ?? 12;
     for (const t of lost) {
       const box = searchBox(t, index, width, height, reacquisition);
       // Expected inside an object that hides it: probe where it would come out from behind it.
       const centre = { x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2 };
-      const hider = predictedWindows.find((p) => p.covers(centre.x, centre.y));
-      const hiderVelocity = hider ? this.state.track(hider.id)!.velocity : undefined;
-      const expected = hider && hiderVelocity
-        ? emergencePoint(
-          centre,
-          { x: t.velocity.x - hiderVelocity.x, y: t.velocity.y - hiderVelocity.y },
-          hider.covers,
-          box,
-        )
-        : undefined;
+      const hider = predicted.find((p) => p.covers(centre.x, centre.y));
+      const expected = hider && emergencePoint(
+        centre,
+        { x: t.velocity.x - hider.velocity.x, y: t.velocity.y - hider.velocity.y },
+        hider.covers,
+        box,
+      );
       const boxWindow = windowFromBox(box, width, height);
-      const nearby = trackedSources.filter((s) =>
-        windowsIntersect(predictedWindow(s.bounds, s.velocity, width, height), boxWindow)
+      const nearby = predicted.filter((p) => windowsIntersect(p.window, boxWindow)).map((p) =>
+        p.source
       );
       const negatives = negativePoints(
         box,
