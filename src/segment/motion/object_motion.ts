@@ -361,24 +361,16 @@ function searchRadiusFor(points: number, topCell: number, options: ObjectMotionO
   return Math.max(radius, Math.min(wanted, affordable));
 }
 
-/** Share of the points that `m` keeps inside `next`. */
-function shareInside(points: LevelPoints, next: PyramidLevel, m: Similarity): number {
-  const { width, height } = next.image;
-  let inside = 0;
-  for (let i = 0; i < points.count; i++) {
-    const { x, y } = applyMotion(m, points.u[i], points.v[i]);
-    if (x >= 0 && y >= 0 && x <= width - 1 && y <= height - 1) inside++;
-  }
-  return inside / Math.max(1, points.count);
-}
-
-/** Residual statistics of the object's pixels under a level motion. */
+/**
+ * Residual statistics of the object's pixels under a level motion, over the pixels it keeps
+ * inside the image (`insideShare` of them).
+ */
 function fit(
   points: LevelPoints,
   next: PyramidLevel,
   m: Similarity,
   inlierThreshold: number,
-): { residual: number; inlierShare: number; conditioning: number } {
+): { residual: number; inlierShare: number; conditioning: number; insideShare: number } {
   let sum = 0, inliers = 0, counted = 0, gxx = 0, gxy = 0, gyy = 0;
   const { width, height } = next.image;
   for (let i = 0; i < points.count; i++) {
@@ -400,6 +392,7 @@ function fit(
     residual: counted > 0 ? sum / counted : Infinity,
     inlierShare: counted > 0 ? inliers / counted : 0,
     conditioning,
+    insideShare: counted / total,
   };
 }
 
@@ -445,7 +438,10 @@ export function estimateObjectMotion(
     return { motion: guess, residual: Infinity, inlierShare: 0, conditioning: 0, points: 0 };
   }
   const cell0 = previous.levels[0].scale;
-  if (shareInside(finest, next.levels[0], gridMotion(guess, cell0, cell0)) < MIN_INSIDE_SHARE) {
+  const fitOf = (m: Similarity) =>
+    fit(finest, next.levels[0], gridMotion(m, cell0, cell0), options.inlierThreshold ?? 14);
+  const atGuess = fitOf(guess);
+  if (atGuess.insideShare < MIN_INSIDE_SHARE) {
     // Carried mostly out of the frame: the few pixels left cannot place the object, and a search
     // would settle wherever more of it fits inside. It keeps moving as expected.
     return { motion: guess, residual: Infinity, inlierShare: 0, conditioning: 0, points: 0 };
@@ -500,12 +496,10 @@ export function estimateObjectMotion(
     return frameMotion(level, cell);
   };
   for (let l = top; l >= 0; l--) motion = refineOn(l, motion);
-  const fitOf = (m: Similarity) =>
-    fit(finest, next.levels[0], gridMotion(m, cell0, cell0), options.inlierThreshold ?? 14);
   let quality = fitOf(motion);
   // The search can settle on a wrong spot that fits worse than the expected position (a shape or
   // shading that changed since the anchor): then the estimate is taken again from the guess.
-  if (fitOf(guess).residual < quality.residual) {
+  if (atGuess.residual < quality.residual) {
     const retaken = refineOn(0, guess);
     const again = fitOf(retaken);
     if (again.residual < quality.residual) {
@@ -513,5 +507,6 @@ export function estimateObjectMotion(
       quality = again;
     }
   }
-  return { motion, ...quality, points: finest.count };
+  const { residual, inlierShare, conditioning } = quality;
+  return { motion, residual, inlierShare, conditioning, points: finest.count };
 }
