@@ -6,6 +6,9 @@
 import assert from "node:assert/strict";
 import { parseSegmentArgs, type SegmentArgs, UsageError } from "../src/cli/args.ts";
 import { resolveRealtime } from "../src/cli/realtime_args.ts";
+import { CACHE_DIR_ENV, localModelName } from "../src/model/model_cache.ts";
+import { sha256File } from "../src/model/sha256_file.ts";
+import { isRecord, LineWatcher } from "./helpers/lines.ts";
 import { FIXTURE_DIR, sharedAvailable } from "./helpers/shared.ts";
 import {
   countDecodableFrames,
@@ -134,37 +137,81 @@ Deno.test({
   },
 });
 
+/** A 480x270 30 fps test pattern as a NUT stream of `frames` frames, made ahead (not paced). */
+async function testPatternStream(frames: number): Promise<Uint8Array> {
+  const output = await new Deno.Command("ffmpeg", {
+    args: [
+      ...["-hide_banner", "-loglevel", "error", "-nostdin", "-f", "lavfi"],
+      ...["-i", `testsrc2=size=480x270:rate=30:duration=${frames / 30}`, "-f", "nut", "pipe:1"],
+    ],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  assert.ok(output.success, "ffmpeg made the test pattern");
+  return output.stdout;
+}
+
+/** Starts `segment` on a live stdin, with `--progress json`, watching its stderr. */
+function spawnLiveSegment(args: readonly string[], env: Record<string, string> = {}) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", SEGMENT_CLI, "--input", "-", "--live", "--progress", "json", ...args],
+    cwd: REPO_DIR,
+    env,
+    stdin: "piped",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  return { child, stderr: new LineWatcher(child.stderr) };
+}
+
+function records(lines: readonly string[]): Record<string, unknown>[] {
+  return lines.filter((line) => line.startsWith("{")).map((line) => JSON.parse(line));
+}
+
 Deno.test({
-  name: "a live pipe paced in real time runs auto keyframes refined asynchronously and says so",
+  name:
+    "a live pipe runs auto keyframes refined asynchronously; unmasked and keyframe counts agree",
   ignore: !sharedAvailable,
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
-      const command = [
-        `ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=480x270:rate=30:duration=4`,
-        `-f nut - | "${Deno.execPath()}" run -A "${SEGMENT_CLI}" --input - --live`,
-        `--checkpoint "${CHECKPOINT}" --point 240,135 --output "${dir}/live.mkv" --progress json`,
-      ].join(" ");
-      const output = await new Deno.Command("bash", {
-        args: ["-o", "pipefail", "-c", command],
-        cwd: REPO_DIR,
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      const stderr = new TextDecoder().decode(output.stderr);
-      assert.equal(output.code, 0, stderr);
-      const records = stderr.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
-      const keyframes = records.find((r) => r.event === "keyframes");
-      assert.ok(keyframes, stderr);
+      const stream = await testPatternStream(120);
+      const { child, stderr } = spawnLiveSegment([
+        ...["--checkpoint", CHECKPOINT, "--point", "240,135", "--output", `${dir}/live.mkv`],
+      ]);
+      const stdin = child.stdin.getWriter();
+      // The first half may go out without masks (the model is still opening); the second half is
+      // sent once the model is open, paced, so some frames are surely tracked.
+      const half = Math.floor(stream.length / 2);
+      await stdin.write(stream.subarray(0, half));
+      await stderr.waitFor((line) => isRecord(line, "model-open"), "a model-open record");
+      const chunk = Math.ceil((stream.length - half) / 20);
+      for (let offset = half; offset < stream.length; offset += chunk) {
+        await stdin.write(stream.subarray(offset, Math.min(stream.length, offset + chunk)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await stdin.close();
+      const status = await child.status;
+      await stderr.ended;
+      const all = records(stderr.lines);
+      assert.equal(status.code, 0, stderr.lines.join("\n"));
+      const keyframes = all.find((r) => r.event === "keyframes")!;
+      assert.ok(keyframes, stderr.lines.join("\n"));
       assert.equal(keyframes.policy, "auto (latency target 250 ms)");
       assert.equal(keyframes.refine, "async");
-      assert.ok(keyframes.encoded >= 1, stderr);
-      assert.ok(Number.isInteger(keyframes.minInterval), stderr);
-      const stats = records.at(-1);
+      assert.ok((keyframes.encoded as number) >= 1, "frames came after the model was open");
+      assert.ok((keyframes.encodedPerSecond as number) > 0);
+      assert.ok(Number.isInteger(keyframes.minInterval));
+      const stats = all.at(-1)!;
       assert.equal(stats.event, "stats");
       assert.equal(stats.framesRead, 120);
-      assert.equal(stats.framesOutput + stats.framesDropped, 120);
-      assert.equal(keyframes.frames, stats.framesOutput);
+      assert.equal((stats.framesOutput as number) + (stats.framesDropped as number), 120);
+      const open = all.find((r) => r.event === "model-open")!;
+      assert.equal(stats.framesUnmasked, open.framesBefore);
+      assert.equal(
+        (keyframes.frames as number) + (stats.framesUnmasked as number),
+        stats.framesOutput,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -177,54 +224,55 @@ Deno.test({
   fn: async () => {
     const dir = await Deno.makeTempDir();
     try {
-      // Graphs built ahead: the run then spends about half a second starting the model's workers
-      // (onnxruntime initializing its sessions) while frames already go out without masks. An
-      // interrupt there must not let the process exit under the workers' feet.
-      const env = { TINYSAM_CACHE_DIR: `${dir}/cache` };
-      const build = await new Deno.Command(Deno.execPath(), {
-        args: ["run", "-A", `${REPO_DIR}/src/cli/model.ts`, "build", "--checkpoint", CHECKPOINT],
-        env,
-        stdout: "null",
-        stderr: "piped",
-      }).output();
-      assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
-      // When exactly the workers start varies from run to run: interrupt after several delays,
-      // until one interrupt lands before the model is open.
-      let landedWhileLoading = 0;
-      for (const delayMs of [150, 250, 350, 450, 600]) {
-        const output = `${dir}/live_${delayMs}.mkv`;
-        const command = [
-          `ffmpeg -hide_banner -loglevel error -re -f lavfi -i testsrc2=size=480x270:rate=30:duration=20`,
-          `-f nut - | exec "${Deno.execPath()}" run -A "${SEGMENT_CLI}" --input - --live`,
-          `--checkpoint "${CHECKPOINT}" --precision fp32 --point 240,135 --output "${output}"`,
-          `--progress json`,
-        ].join(" ");
-        const child = new Deno.Command("bash", {
-          args: ["-c", command],
-          cwd: REPO_DIR,
-          env,
-          stdout: "null",
-          stderr: "piped",
-        }).spawn();
-        const stderr = new Response(child.stderr).text();
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-        // The segment process: its command line starts with deno (bash's and the encoding
-        // ffmpeg's name the output too).
-        const pattern = `^${Deno.execPath()} run -A ${SEGMENT_CLI} .*${output}`;
-        const pids = new TextDecoder().decode(
-          (await new Deno.Command("pgrep", { args: ["-f", pattern] }).output()).stdout,
-        ).trim().split("\n").map(Number).filter((pid) => pid > 0);
-        assert.equal(pids.length, 1, `segment processes: ${pids}`);
-        Deno.kill(pids[0], "SIGINT");
-        const status = await child.status;
-        const lines = (await stderr).split("\n");
-        assert.equal(status.code, 130, `after ${delayMs} ms:\n${lines.join("\n")}`);
-        assert.ok(lines.some((line) => /interrupted: outputs finalized/.test(line)));
-        if (!lines.some((line) => line.includes('"event":"model-open"'))) landedWhileLoading++;
-        if (exists(output)) assert.ok(await countDecodableFrames(output) >= 1);
-        if (landedWhileLoading > 0 && delayMs >= 350) break;
-      }
-      assert.ok(landedWhileLoading > 0, "no interrupt landed while the model was loading");
+      // The model is held in preparation: its cache entry is locked, as by another process building
+      // it, until the test removes the lock. The interrupt lands while the run waits there.
+      const cache = `${dir}/cache`;
+      await Deno.mkdir(cache);
+      const lock = `${cache}/${localModelName(await sha256File(CHECKPOINT))}.lock`;
+      const owner = { pid: Deno.pid, hostname: Deno.hostname(), since: new Date().toISOString() };
+      await Deno.writeTextFile(lock, JSON.stringify(owner));
+      const output = `${dir}/live.mkv`;
+      const { child, stderr } = spawnLiveSegment(
+        [
+          "--checkpoint",
+          CHECKPOINT,
+          "--precision",
+          "fp32",
+          "--point",
+          "240,135",
+          "--output",
+          output,
+        ],
+        { [CACHE_DIR_ENV]: cache },
+      );
+      const source = new Deno.Command("ffmpeg", {
+        args: [
+          ...["-hide_banner", "-loglevel", "error", "-nostdin", "-re", "-f", "lavfi", "-i"],
+          ...["testsrc2=size=480x270:rate=30:duration=60", "-f", "nut", "pipe:1"],
+        ],
+        stdout: "piped",
+        stderr: "null",
+      }).spawn();
+      const feeding = source.stdout.pipeTo(child.stdin).catch(
+        () => {/* the run stopped reading */},
+      );
+      await stderr.waitFor(
+        (line) => isRecord(line, "model", (r) => /^waiting for process /.test(String(r.message))),
+        "the model waiting for the locked cache entry",
+      );
+      child.kill("SIGINT");
+      await stderr.waitFor(
+        (line) => /waiting for the model to finish loading/.test(line),
+        "the run waiting for its model after the interrupt",
+      );
+      await Deno.remove(lock);
+      const status = await child.status;
+      source.kill("SIGKILL");
+      await Promise.all([source.status, feeding, stderr.ended]);
+      assert.equal(status.code, 130, stderr.lines.join("\n"));
+      assert.ok(stderr.lines.some((line) => /interrupted: outputs finalized/.test(line)));
+      assert.ok(!stderr.lines.some((line) => isRecord(line, "model-open")));
+      if (await exists(output)) assert.ok(await countDecodableFrames(output) >= 1);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

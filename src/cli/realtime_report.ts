@@ -7,7 +7,8 @@ import type { RealtimeReport } from "./segmentation_stage.ts";
 
 /**
  * One line, e.g. `keyframes: auto (latency target 250 ms), refined async: 41 of 300 frames
- * encoded (1 in 7.3); refinements landed 12.1 frames after their keyframe; smallest interval 4`.
+ * encoded (1 in 7.3); refinements landed 12.1 frames after their keyframe; smallest interval 4;
+ * 1.35 encoder runs per second`.
  *
  * @example
  * ```ts
@@ -23,12 +24,13 @@ export function formatRealtimeReport(report: RealtimeReport): string {
     line += `; refinements landed ${counts.meanFoldDelay.toFixed(1)} frames after their keyframe`;
   }
   if (report.minInterval !== undefined) line += `; smallest interval ${report.minInterval}`;
-  return line;
+  return `${line}; ${encodedPerSecond(report).toFixed(2)} encoder runs per second`;
 }
 
 /**
  * The JSON record: `{"event":"keyframes","policy":..,"refine":..,"frames":..,"encoded":..,
- * "meanInterval":..,"reasons":{..},"folded":..,"meanFoldDelay":..,"minInterval":..}`.
+ * "meanInterval":..,"reasons":{..},"folded":..,"meanFoldDelay":..,"minInterval":..,
+ * "encodedPerSecond":..}`.
  */
 export function realtimeReportRecord(report: RealtimeReport): Record<string, unknown> {
   const { counts } = report;
@@ -45,5 +47,11 @@ export function realtimeReportRecord(report: RealtimeReport): Record<string, unk
     folded: counts.folded,
     meanFoldDelay: Math.round(100 * counts.meanFoldDelay) / 100,
     ...(report.minInterval !== undefined ? { minInterval: report.minInterval } : {}),
+    encodedPerSecond: Math.round(100 * encodedPerSecond(report)) / 100,
   };
+}
+
+/** Encoder runs per second while the model was open. */
+function encodedPerSecond(report: RealtimeReport): number {
+  return report.counts.encoded / Math.max(report.modelOpenSeconds, 1e-3);
 }

@@ -19,6 +19,7 @@ import { SEGMENT_HELP } from "./segment_help.ts";
 import type { RealtimeReport, SegmentationChoice } from "./segmentation_stage.ts";
 import type { Segmenter } from "../segment/segmenter.ts";
 import { type RealtimePlan, resolveRealtime } from "./realtime_args.ts";
+import type { ModelProgressReporters } from "../model/terminal_progress.ts";
 
 /** Share of the live latency target a frame may wait in the input queue before it is dropped. */
 const LIVE_WAIT_SHARE = 0.6;
@@ -132,9 +133,11 @@ async function run(
   } = await pipelineModules();
   // A live source keeps producing while the model loads: load it while the input is probed, so
   // fewer frames pile up (and are dropped) before the first one is processed.
+  const json = args.progress === "json" && !args.quiet;
+  const modelProgress = json ? jsonModelProgress() : undefined;
   const early = source.live &&
       (filePrompts.length > 0 || args.flagPrompts.length > 0 || args.discovery !== undefined)
-    ? openModelFor(realtime, args.model)
+    ? openModelFor(realtime, args.model, modelProgress)
     : undefined;
   early?.catch(() => {/* reported when the stage opens it */});
   opened.model = early;
@@ -150,20 +153,14 @@ async function run(
       ...(args.discovery ? { discovery: discoveryOptions(args.discovery) } : {}),
       realtime,
       onRealtimeReport: (report) => realtimeReport = report,
-      openModel: () => opened.model ??= openModelFor(realtime, args.model),
+      openModel: () => opened.model ??= openModelFor(realtime, args.model, modelProgress),
       // A live stream does not wait for the model: its first frames go out without masks.
       passWhileOpening: source.live,
+      onUnmaskedFrame: () => stats.framesUnmasked++,
       onModelOpen: (framesBefore) => {
         modelOpen = { framesBefore, seconds: (performance.now() - started) / 1000 };
-        if (args.progress === "json" && !args.quiet) {
-          Deno.stderr.writeSync(encoder.encode(
-            JSON.stringify({
-              event: "model-open",
-              ...modelOpen,
-              seconds: round3(modelOpen.seconds),
-            }) +
-              "\n",
-          ));
+        if (json) {
+          writeRecord({ event: "model-open", ...modelOpen, seconds: round3(modelOpen.seconds) });
         }
       },
     });
@@ -208,15 +205,8 @@ async function run(
   const seconds = (performance.now() - started) / 1000;
   const summary = stats.summary();
   if (progress === "json") {
-    if (realtimeReport) {
-      await Deno.stderr.write(
-        encoder.encode(JSON.stringify(realtimeReportRecord(realtimeReport)) + "\n"),
-      );
-    }
-    await Deno.stderr.write(encoder.encode(
-      JSON.stringify({ event: "stats", ...summary, seconds: round3(seconds) }) +
-        "\n",
-    ));
+    if (realtimeReport) writeRecord(realtimeReportRecord(realtimeReport));
+    writeRecord({ event: "stats", ...summary, seconds: round3(seconds) });
   } else {
     if (modelOpen && modelOpen.framesBefore > 0) {
       say(
@@ -253,6 +243,36 @@ async function pipelineModules() {
     reportProgress: progress.reportProgress,
     formatRealtimeReport: report.formatRealtimeReport,
     realtimeReportRecord: report.realtimeReportRecord,
+  };
+}
+
+/** Writes one `--progress json` record on stderr. */
+function writeRecord(record: Record<string, unknown>): void {
+  Deno.stderr.writeSync(encoder.encode(JSON.stringify(record) + "\n"));
+}
+
+/** Least time between two `model-download` records. */
+const DOWNLOAD_RECORD_MS = 500;
+
+/**
+ * Model preparation as `--progress json` records: `{"event":"model","message":..}` per step
+ * (downloading, waiting for another process, building) and `{"event":"model-download",..}` with
+ * the bytes received, twice a second and once at the end.
+ */
+function jsonModelProgress(): ModelProgressReporters {
+  let lastDownloadRecord = -Infinity;
+  return {
+    onProgress: (message) => writeRecord({ event: "model", message }),
+    onDownloadProgress: (progress) => {
+      const now = performance.now();
+      if (!progress.done && now - lastDownloadRecord < DOWNLOAD_RECORD_MS) return;
+      lastDownloadRecord = now;
+      writeRecord({
+        event: "model-download",
+        ...progress,
+        elapsedSeconds: round3(progress.elapsedSeconds),
+      });
+    },
   };
 }
 

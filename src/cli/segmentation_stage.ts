@@ -8,6 +8,7 @@
 import type { OperatorFunction } from "rxjs";
 import type { Frame } from "../frame.ts";
 import type { ModelChoice } from "../model/open_segmenter.ts";
+import type { ModelProgressReporters } from "../model/terminal_progress.ts";
 import type { SegmentedFrame } from "../segment/mask.ts";
 import type { Segmenter } from "../segment/segmenter.ts";
 import { decodePromptsEachFrame } from "../segment/prompt_each_frame.ts";
@@ -59,6 +60,8 @@ export interface SegmentationOptions {
   readonly passWhileOpening?: boolean;
   /** Called when the model is open, with the number of frames that went out before it. */
   readonly onModelOpen?: (framesBefore: number) => void;
+  /** Called for each frame that goes out without masks because the model is not open yet. */
+  readonly onUnmaskedFrame?: () => void;
 }
 
 /** What a tracking run's keyframes were. */
@@ -69,6 +72,8 @@ export interface RealtimeReport {
   readonly counts: KeyframeCounts;
   /** Live runs: the smallest keyframe interval the latency governor settled on. */
   readonly minInterval?: number;
+  /** Seconds from the model's opening to the end of the stream (encoder runs per second). */
+  readonly modelOpenSeconds: number;
 }
 
 /**
@@ -76,8 +81,12 @@ export interface RealtimeReport {
  * threads, where background (asynchronous) refinements run at a lower priority than the
  * pipeline's per-frame work.
  */
-export async function openModelFor(plan: RealtimePlan, model: ModelChoice): Promise<Segmenter> {
-  if (plan.encoderWorkers === 0) return await openInThread(model);
+export async function openModelFor(
+  plan: RealtimePlan,
+  model: ModelChoice,
+  progress?: ModelProgressReporters,
+): Promise<Segmenter> {
+  if (plan.encoderWorkers === 0) return await openInThread(model, progress);
   // In the background an encoder keeps to one thread (unless --threads says otherwise): a
   // two-thread session stalls whenever the per-frame work takes one of its cores.
   const layout: WorkerLayout = {
@@ -88,13 +97,16 @@ export async function openModelFor(plan: RealtimePlan, model: ModelChoice): Prom
   };
   // Loaded on demand: a run without prompts never loads the model code.
   const { openWorkerSegmenter } = await import("../model/open_worker_segmenter.ts");
-  return await openWorkerSegmenter(model, layout);
+  return await openWorkerSegmenter(model, layout, progress);
 }
 
 /** The model in the pipeline's own thread (its code loaded on demand). */
-async function openInThread(model: ModelChoice): Promise<Segmenter> {
+async function openInThread(
+  model: ModelChoice,
+  progress?: ModelProgressReporters,
+): Promise<Segmenter> {
   const { openSegmenter } = await import("../model/open_segmenter.ts");
-  return await openSegmenter(model);
+  return await openSegmenter(model, progress);
 }
 
 /** Most frames between two live keyframes (refinements land later than this anyway). */
@@ -107,6 +119,7 @@ const BACKGROUND_NICE = 10;
 function realtimeTracking(
   plan: RealtimePlan,
   report: ((report: RealtimeReport) => void) | undefined,
+  openedAtMs: () => number,
 ): TrackObjectsOptions {
   const governed = plan.stride === "auto" && plan.latencyTargetMs !== undefined
     // Live, a refinement lands a second or so after its keyframe: start the next one as soon as
@@ -127,6 +140,7 @@ function realtimeTracking(
         refine: policy.everyFrame ? "sync" : plan.refine,
         counts,
         ...(governed ? { minInterval: governed.minInterval } : {}),
+        modelOpenSeconds: (performance.now() - openedAtMs()) / 1000,
       }),
   };
 }
@@ -154,7 +168,8 @@ export function chooseSegmentation(
     };
   }
   const plan = options.realtime;
-  const realtime = plan ? realtimeTracking(plan, options.onRealtimeReport) : {};
+  let openedAtMs = performance.now();
+  const realtime = plan ? realtimeTracking(plan, options.onRealtimeReport, () => openedAtMs) : {};
   return {
     keepsFrames: true,
     stage: withSegmenter(
@@ -174,8 +189,18 @@ export function chooseSegmentation(
           ? trackObjects(segmenter, prompts, realtime)
           : decodePromptsEachFrame(segmenter, prompts),
       {
-        ...(options.passWhileOpening ? { meanwhile: unsegmented } : {}),
-        ...(options.onModelOpen ? { onOpen: options.onModelOpen } : {}),
+        ...(options.passWhileOpening
+          ? {
+            meanwhile: (frame: Frame) => {
+              options.onUnmaskedFrame?.();
+              return unsegmented(frame);
+            },
+          }
+          : {}),
+        onOpen: (framesBefore: number) => {
+          openedAtMs = performance.now();
+          options.onModelOpen?.(framesBefore);
+        },
       },
     ),
   };

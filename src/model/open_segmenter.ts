@@ -7,7 +7,7 @@ import { DEFAULT_MODEL } from "../../models/registry.ts";
 import { ensureModel, type ResolvedModel } from "./model_cache.ts";
 import { OnnxSegmenter } from "./onnx_segmenter.ts";
 import type { Precision } from "./precision.ts";
-import { terminalProgress } from "./terminal_progress.ts";
+import { type ModelProgressReporters, terminalProgress } from "./terminal_progress.ts";
 
 /** Which model, at which precision, on how many threads. */
 export interface ModelChoice {
@@ -22,15 +22,21 @@ export interface ModelChoice {
   readonly calibration?: string;
 }
 
-/** Makes the chosen model ready in the cache (downloading and building what is missing). */
-export function readyModel(choice: ModelChoice): Promise<ResolvedModel> {
+/**
+ * Makes the chosen model ready in the cache (downloading and building what is missing), telling
+ * `progress` what it does (default: status lines on a terminal, nothing otherwise).
+ */
+export function readyModel(
+  choice: ModelChoice,
+  progress: ModelProgressReporters = terminalProgress(),
+): Promise<ResolvedModel> {
   const source = choice.checkpoint
     ? { checkpoint: choice.checkpoint }
     : { model: choice.model ?? DEFAULT_MODEL };
   return ensureModel(source, {
     precision: choice.precision,
     calibration: choice.calibration,
-    ...terminalProgress(),
+    ...progress,
   });
 }
 
@@ -42,8 +48,11 @@ export function readyModel(choice: ModelChoice): Promise<ResolvedModel> {
  * const segmenter = await openSegmenter({ model: "tinysam-42.3", precision: "int8", threads: 2 });
  * ```
  */
-export async function openSegmenter(choice: ModelChoice): Promise<OnnxSegmenter> {
-  const model = await readyModel(choice);
+export async function openSegmenter(
+  choice: ModelChoice,
+  progress?: ModelProgressReporters,
+): Promise<OnnxSegmenter> {
+  const model = await readyModel(choice, progress);
   return await OnnxSegmenter.create({
     encoder: model.encoder,
     decoder: model.decoder,

@@ -4,6 +4,7 @@
  * @module
  */
 import { type ModelChoice, readyModel } from "./open_segmenter.ts";
+import type { ModelProgressReporters } from "./terminal_progress.ts";
 import { WorkerSegmenter } from "./worker_segmenter.ts";
 
 /** How the model's work is spread over threads. */
@@ -29,8 +30,9 @@ export interface WorkerLayout {
 export async function openWorkerSegmenter(
   choice: ModelChoice,
   layout: WorkerLayout = {},
+  progress?: ModelProgressReporters,
 ): Promise<WorkerSegmenter> {
-  const model = await readyModel(choice);
+  const model = await readyModel(choice, progress);
   return await WorkerSegmenter.create({
     encoder: model.encoder,
     decoder: model.decoder,

@@ -10,6 +10,11 @@ export interface StreamStatsSummary {
   readonly framesDelivered: number;
   readonly framesDropped: number;
   readonly framesOutput: number;
+  /**
+   * Frames output without masks because the model was not open yet (a live stream does not wait
+   * for it); the others went through the segmentation stage.
+   */
+  readonly framesUnmasked: number;
   /** Median capture-to-output latency in ms (undefined when no frame was output). */
   readonly latencyP50Ms?: number;
   readonly latencyP95Ms?: number;
@@ -19,7 +24,8 @@ export interface StreamStatsSummary {
 const RESERVOIR_SIZE = 8192;
 
 /**
- * Mutable counters shared by the decoder (read/delivered/dropped) and the sink (latency).
+ * Mutable counters shared by the decoder (read/delivered/dropped), the segmentation stage
+ * (unmasked) and the sink (output, latency).
  * Latencies are kept in a fixed-size uniform reservoir sample, so long runs use constant memory.
  *
  * @example
@@ -34,6 +40,7 @@ export class StreamStats {
   framesDelivered = 0;
   framesDropped = 0;
   framesOutput = 0;
+  framesUnmasked = 0;
   readonly #latencies: number[] = [];
   #latencyMax = 0;
   #seed = 0x2545f491;
@@ -58,6 +65,7 @@ export class StreamStats {
       framesDelivered: this.framesDelivered,
       framesDropped: this.framesDropped,
       framesOutput: this.framesOutput,
+      framesUnmasked: this.framesUnmasked,
       latencyP50Ms: roundMs(percentile(sorted, 0.5)),
       latencyP95Ms: roundMs(percentile(sorted, 0.95)),
       latencyMaxMs: sorted.length > 0 ? roundMs(this.#latencyMax) : undefined,
