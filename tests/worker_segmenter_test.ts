@@ -142,3 +142,31 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "a segmenter opened with one session runs that one and refuses the other in one line",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const model = await models();
+    const encoderOnly = await OnnxSegmenter.create({ ...model, threads: 1, sessions: "encoder" });
+    const decoderOnly = await OnnxSegmenter.create({ ...model, threads: 1, sessions: "decoder" });
+    const both = await OnnxSegmenter.create({ ...model, threads: 1 });
+    try {
+      const frame = fixtureFrame();
+      const embedding = await encoderOnly.embed(frame);
+      assert.deepEqual(embedding.imageEmbeddings, (await both.embed(frame)).imageEmbeddings);
+      const decoded = await decoderOnly.decode(embedding, prompts);
+      assert.deepEqual(
+        decoded[0].lowResLogits,
+        (await both.decode(embedding, prompts))[0].lowResLogits,
+      );
+      await assert.rejects(
+        () => encoderOnly.decode(embedding, prompts),
+        /^Error: this segmenter was opened without its decoder session$/,
+      );
+      await assert.rejects(() => decoderOnly.embed(frame), /without its encoder session/);
+    } finally {
+      await Promise.all([encoderOnly.dispose(), decoderOnly.dispose(), both.dispose()]);
+    }
+  },
+});

@@ -28,6 +28,11 @@ export interface OnnxSegmenterOptions {
   readonly threads?: number;
   /** Largest number of prompt sets decoded in one session run (default 64). */
   readonly maxBatch?: number;
+  /**
+   * Which sessions to open (default both): a worker that only encodes, or only decodes, spares
+   * the other session's weights and buffers.
+   */
+  readonly sessions?: "both" | "encoder" | "decoder";
 }
 
 function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
@@ -52,17 +57,18 @@ function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
  * ```
  */
 export class OnnxSegmenter implements Segmenter {
-  readonly #encoder: ort.InferenceSession;
-  readonly #decoder: ort.InferenceSession;
+  readonly #encoder: ort.InferenceSession | undefined;
+  readonly #decoder: ort.InferenceSession | undefined;
   readonly #maxBatch: number;
-  readonly #pixels = new Float32Array(3 * IMAGE_SIZE * IMAGE_SIZE);
+  /** The encoder's input buffer, allocated on first use. */
+  #pixels: Float32Array | undefined;
   /** Session runs under way; sessions are released only after they settle. */
   readonly #running = new Set<Promise<unknown>>();
   #disposed = false;
 
   private constructor(
-    encoder: ort.InferenceSession,
-    decoder: ort.InferenceSession,
+    encoder: ort.InferenceSession | undefined,
+    decoder: ort.InferenceSession | undefined,
     maxBatch: number,
   ) {
     this.#encoder = encoder;
@@ -70,16 +76,18 @@ export class OnnxSegmenter implements Segmenter {
     this.#maxBatch = maxBatch;
   }
 
-  /** Opens both sessions. */
+  /** Opens the sessions (both by default, see `OnnxSegmenterOptions.sessions`). */
   static async create(options: OnnxSegmenterOptions): Promise<OnnxSegmenter> {
     const opts = sessionOptions(options.threads);
+    const sessions = options.sessions ?? "both";
     // deno-lint-ignore no-explicit-any -- the overloads take a path or bytes; both are passed through
     const open = (model: string | Uint8Array) => ort.InferenceSession.create(model as any, opts);
-    const encoder = await open(options.encoder);
+    const encoder = sessions === "decoder" ? undefined : await open(options.encoder);
     try {
-      return new OnnxSegmenter(encoder, await open(options.decoder), options.maxBatch ?? 64);
+      const decoder = sessions === "encoder" ? undefined : await open(options.decoder);
+      return new OnnxSegmenter(encoder, decoder, options.maxBatch ?? 64);
     } catch (error) {
-      await encoder.release();
+      await encoder?.release();
       throw error;
     }
   }
@@ -89,14 +97,18 @@ export class OnnxSegmenter implements Segmenter {
     return {
       frameWidth: frame.width,
       frameHeight: frame.height,
-      imageEmbeddings: await this.embedPixels(encoderInput(frame, this.#pixels)),
+      imageEmbeddings: await this.embedPixels(
+        encoderInput(frame, this.#pixels ??= new Float32Array(3 * IMAGE_SIZE * IMAGE_SIZE)),
+      ),
     };
   }
 
   /** Runs the encoder on an already preprocessed `[3, 1024, 1024]` input. */
   async embedPixels(pixels: Float32Array): Promise<Float32Array> {
     const input = new ort.Tensor("float32", pixels, [1, 3, IMAGE_SIZE, IMAGE_SIZE]);
-    const out = await this.#run(this.#encoder, { [ENCODER_IO.input]: input });
+    const out = await this.#run(this.#opened(this.#encoder, "encoder"), {
+      [ENCODER_IO.input]: input,
+    });
     return (out[ENCODER_IO.output].data as Float32Array).slice();
   }
 
@@ -123,7 +135,7 @@ export class OnnxSegmenter implements Segmenter {
         const chunk = indices.slice(start, start + this.#maxBatch);
         const batch = decoderBatch(chunk.map((i) => prompts[i]), frameWidth, frameHeight);
         const b = batch.batch;
-        const out = await this.#run(this.#decoder, {
+        const out = await this.#run(this.#opened(this.#decoder, "decoder"), {
           [DECODER_IO.imageEmbeddings]: embeddingTensor,
           [DECODER_IO.pointCoords]: new ort.Tensor("float32", batch.pointCoords, [
             b,
@@ -162,6 +174,14 @@ export class OnnxSegmenter implements Segmenter {
     return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight, window);
   }
 
+  #opened(
+    session: ort.InferenceSession | undefined,
+    kind: "encoder" | "decoder",
+  ): ort.InferenceSession {
+    if (!session) throw new Error(`this segmenter was opened without its ${kind} session`);
+    return session;
+  }
+
   #run(
     session: ort.InferenceSession,
     feeds: ort.InferenceSession.FeedsType,
@@ -174,12 +194,12 @@ export class OnnxSegmenter implements Segmenter {
     return run;
   }
 
-  /** Releases both sessions once the runs under way have finished (idempotent). */
+  /** Releases the sessions once the runs under way have finished (idempotent). */
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
     await Promise.allSettled([...this.#running]);
-    await this.#encoder.release();
-    await this.#decoder.release();
+    await this.#encoder?.release();
+    await this.#decoder?.release();
   }
 }

@@ -18,6 +18,8 @@ export type WorkerRequest =
     readonly encoder: string;
     readonly decoder: string;
     readonly threads?: number;
+    /** The session this worker runs: an encoder worker embeds, the decoder worker decodes. */
+    readonly role: "encoder" | "decoder";
     /** Niceness of this worker's thread (and the session threads it starts), 0..19. */
     readonly nice?: number;
   }
@@ -53,6 +55,7 @@ async function handle(
         encoder: request.encoder,
         decoder: request.decoder,
         threads: request.threads,
+        sessions: request.role,
       });
       return {};
     case "embed": {

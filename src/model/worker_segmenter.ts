@@ -133,6 +133,7 @@ export class WorkerSegmenter implements Segmenter {
             encoder: options.encoder,
             decoder: options.decoder,
             threads: options.encoderThreads,
+            role: "encoder",
             nice: options.nice,
           })
         ),
@@ -141,6 +142,7 @@ export class WorkerSegmenter implements Segmenter {
           encoder: options.encoder,
           decoder: options.decoder,
           threads: options.decoderThreads ?? 1,
+          role: "decoder",
           nice: options.nice,
         }),
       ]);
