@@ -24,6 +24,7 @@ import {
   discPrompt,
   hueRgb,
   maskIou,
+  renderDiscFrame,
   renderDiscFrames,
 } from "./helpers/disc_scene.ts";
 import { DelayedSegmenter } from "./helpers/delayed_segmenter.ts";
@@ -309,6 +310,35 @@ Deno.test("asynchronous refinement starts no optional keyframe while one is unde
   assert.equal(mostPending, 1);
   // Keyframes 0, 8 (first free frame after 0's refinement lands), 16.
   assert.equal(tracker.counts().encoded, 3);
+});
+
+Deno.test("asynchronous refinement searches for a lost object on every keyframe, past the search schedule", async () => {
+  // A disc hides for 30 frames and comes back where it was; searches stop 10 frames after a
+  // loss on the schedule, which a keyframe refined in the background does not follow.
+  const disc: Disc = { id: 1, x: 240, y: 135, radius: 28, rgb: hueRgb(30) };
+  const frames = Array.from(
+    { length: 60 },
+    (_, t) => renderDiscFrame(WIDTH, HEIGHT, t >= 10 && t < 40 ? [] : [disc], t),
+  );
+  const drawnAtEnd = async (refine: "sync" | "async") => {
+    const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), refine === "sync" ? 0 : 1);
+    const tracker = new KeyframeTracker(segmenter, [discPrompt(disc, 0)], {
+      keyframes: { policy: fixedStride(3), refine },
+      reacquisition: { forFrames: 10 },
+    });
+    let drawn = 0;
+    for (const frame of frames) {
+      segmenter.tick();
+      await segmenter.settled();
+      const masks = await tracker.step(frame);
+      if (frame.index >= 50) drawn += masks.objects.length;
+    }
+    segmenter.tick();
+    await tracker.settle();
+    return drawn;
+  };
+  assert.equal(await drawnAtEnd("sync"), 0, "the schedule has given up on the object");
+  assert.equal(await drawnAtEnd("async"), 10, "found again, drawn on frames 50-59");
 });
 
 Deno.test("asynchronous refinement: objects new on a keyframe are moved on by their measured motion when the refinement lands many frames later", async () => {

@@ -225,11 +225,14 @@ export class KeyframeTracker {
     this.#reasons[reason] = (this.#reasons[reason] ?? 0) + 1;
   }
 
-  /** Lost objects a keyframe on `frameIndex` would search for. */
+  /** Lost objects a keyframe on `frameIndex` would search for (in the background: all of them). */
   #searching(frameIndex: number): number {
     let count = 0;
     for (const t of this.#tracker.state.tracks()) {
-      if (t.status === "lost" && searchesOn(t.lostSince, frameIndex, this.#options.reacquisition)) {
+      if (
+        t.status === "lost" &&
+        (this.#async || searchesOn(t.lostSince, frameIndex, this.#options.reacquisition))
+      ) {
         count++;
       }
     }

@@ -459,8 +459,12 @@ export class ObjectTracker {
       });
     }
     const reacquisition = this.#options.reacquisition ?? {};
+    // A background refinement searches for every lost object: its cost is bounded by one
+    // refinement at a time, and the schedule (meant for an encoder that runs on every keyframe
+    // it is given) would leave a live stream's free encoder with nothing to look for.
     const lost = tracks.filter((t) =>
-      t.status === "lost" && !dueIds.has(t.id) && searchesOn(t.lostSince, index, reacquisition)
+      t.status === "lost" && !dueIds.has(t.id) &&
+      (this.#background || searchesOn(t.lostSince, index, reacquisition))
     );
     if (lost.length === 0) return entries;
     // Where each tracked object is expected on this frame (what searches must not probe).
