@@ -5,7 +5,7 @@
  * @module
  */
 import { identity, type Observable, type OperatorFunction, tap } from "rxjs";
-import type { Frame } from "../src/frame.ts";
+import { type Frame, frameByteLength, type PixelFormat } from "../src/frame.ts";
 import type { SegmentedFrame } from "../src/segment/mask.ts";
 import { decodeVideo } from "../src/video/decode.ts";
 import { FramePool } from "../src/video/frame_pool.ts";
@@ -22,6 +22,7 @@ import { drawOverlayInWorker } from "../src/render/overlay_in_worker.ts";
 import type { OverlayOptions } from "../src/render/overlay.ts";
 import { writeMaskPngs } from "../src/export/masks_dir.ts";
 import { writeMasksJsonl } from "../src/export/masks_jsonl.ts";
+import { readsNoPixels } from "../src/video/without_masks.ts";
 
 /** Everything the segment pipeline is composed from. */
 export interface SegmentVideoOptions {
@@ -35,6 +36,12 @@ export interface SegmentVideoOptions {
    * once the frame has been written out.
    */
   readonly keepsFrames?: boolean;
+  /**
+   * Whether `segmentation` reads the frames' pixels or returns anything to draw over them
+   * (default: true, except for a `withoutMasks()` stage). When it does neither, frames go from
+   * decoder to encoder as yuv420p instead of rgb24 (see {@link transportFormat}).
+   */
+  readonly readsPixels?: boolean;
   readonly target: OutputTarget;
   readonly masksDir?: string;
   readonly masksJsonl?: string;
@@ -71,16 +78,18 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
   const audio: AudioSource | undefined = source.kind === "file" && !source.live && info.hasAudio
     ? { url: source.url, codec: info.audioCodec }
     : undefined;
+  const pixelFormat = transportFormat(options);
   // Nothing else keeps pixels: the overlay draws on a copy (or in a worker, on a clone), the mask
   // exports read masks only, and the encoder is done with a frame once it passes it on.
   const pool = options.keepsFrames === false
-    ? new FramePool(info.width * info.height * 3)
+    ? new FramePool(frameByteLength(info.width, info.height, pixelFormat))
     : undefined;
   return pulledStream(
     (credits) =>
       decodeVideo(source, info, {
         credits,
         pool,
+        pixelFormat,
         stats: options.stats,
         maxFrames: options.maxFrames,
         signal: options.signal,
@@ -100,6 +109,7 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
           width: info.width,
           height: info.height,
           frameRate: info.frameRate,
+          pixelFormat,
           codec: options.codec,
           preset: options.preset,
           audio,
@@ -111,4 +121,25 @@ export function segmentVideo(options: SegmentVideoOptions): Observable<Segmented
     (item) => item.frame.index,
     options.window ?? DEFAULT_WINDOW_SIZE,
   );
+}
+
+/**
+ * The pixel format frames travel in through the pipeline of `options`: yuv420p when no stage
+ * reads or draws pixels (the segmentation stage reads none and returns nothing to draw, so the
+ * overlay hands every frame on untouched) and the output is H.264 at an even size; rgb24
+ * otherwise. yuv420p carries half the bytes of rgb24 and, for the usual yuv420p input, needs no
+ * conversion in either ffmpeg (x264 encodes yuv420p).
+ *
+ * @example
+ * ```ts
+ * transportFormat({ info, segmentation: withoutMasks() }); // "yuv420p" at 1280x720
+ * ```
+ */
+export function transportFormat(
+  options: Pick<SegmentVideoOptions, "info" | "segmentation" | "readsPixels" | "codec">,
+): PixelFormat {
+  const readsPixels = options.readsPixels ?? !readsNoPixels(options.segmentation);
+  // FFV1 output stays rgb (bit-exact to the rgb24 frames); 4:2:0 needs even sizes.
+  const even = options.info.width % 2 === 0 && options.info.height % 2 === 0;
+  return !readsPixels && options.codec !== "lossless" && even ? "yuv420p" : "rgb24";
 }

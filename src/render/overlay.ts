@@ -3,7 +3,7 @@
  * a thin contour in a stronger shade, and optionally its box and the prompt markers.
  * @module
  */
-import type { Frame } from "../frame.ts";
+import { assertRgbFrame, type Frame } from "../frame.ts";
 import type { FrameMasks, ObjectMask, PromptMarker } from "../segment/mask.ts";
 import { type Canvas, fillDisc, fillRect, strokeRect } from "./draw.ts";
 import { type ObjectColors, objectColors, type Rgb } from "./palette.ts";
@@ -30,8 +30,23 @@ const MARKER_OUTLINE: Rgb = [255, 255, 255];
 const MARKER_GLYPH: Rgb = [255, 255, 255];
 
 /**
+ * Whether `renderOverlay(frame, masks, options)` would draw nothing (no object and no marker it
+ * is asked to draw) and so hand the frame back as it is.
+ *
+ * @example
+ * ```ts
+ * if (drawsNothing(item.masks, options)) return item; // no copy, any pixel format
+ * ```
+ */
+export function drawsNothing(masks: FrameMasks, options: OverlayOptions = {}): boolean {
+  return masks.objects.length === 0 &&
+    ((options.markers ?? true) === false || !masks.markers?.length);
+}
+
+/**
  * Returns a new frame with the masks drawn over a copy of `frame` (the input is not modified);
- * with nothing to draw it returns `frame` itself.
+ * with nothing to draw it returns `frame` itself, whatever its pixel format. Drawing needs rgb24
+ * pixels: it throws on a frame in another format.
  * Objects are painted in list order and a later object replaces an earlier one where they
  * overlap (the same rule as label maps).
  * Only the pixels inside each object's `bbox` are visited, so boxes must be tight or larger.
@@ -48,8 +63,9 @@ export function renderOverlay(
   masks: FrameMasks,
   options: OverlayOptions = {},
 ): Frame {
+  if (drawsNothing(masks, options)) return frame;
+  assertRgbFrame(frame, "the overlay");
   const markers = (options.markers ?? true) ? masks.markers ?? [] : [];
-  if (masks.objects.length === 0 && markers.length === 0) return frame;
   const data = frame.data.slice();
   const canvas: Canvas = { width: frame.width, height: frame.height, data };
   const colorsOf = options.colorsOf ?? objectColors;

@@ -7,7 +7,7 @@
  */
 import { Observable, type OperatorFunction } from "rxjs";
 import type { SegmentedFrame } from "../segment/mask.ts";
-import type { OverlayOptions } from "./overlay.ts";
+import { drawsNothing, type OverlayOptions } from "./overlay.ts";
 import type { OverlayReply, OverlayRequest } from "./overlay_worker.ts";
 
 /**
@@ -41,6 +41,8 @@ export function drawOverlayInWorker(
         subscriber.error(new Error(`overlay worker failed: ${event.message}`));
       };
       const draw = (item: SegmentedFrame): Promise<SegmentedFrame> => {
+        // Nothing to draw: the frame goes on as it is, without a round trip through the worker.
+        if (drawsNothing(item.masks, options)) return Promise.resolve(item);
         const id = nextId++;
         const { frame } = item;
         const request: OverlayRequest = {
@@ -50,6 +52,7 @@ export function drawOverlayInWorker(
             ptsSeconds: frame.ptsSeconds,
             width: frame.width,
             height: frame.height,
+            ...(frame.format ? { format: frame.format } : {}),
             // Copied: other stages (a background refinement) may still read the frame.
             data: frame.data,
           },

@@ -1,5 +1,6 @@
 /**
- * Decoding an input into an Observable of rgb24 frames with one ffmpeg process per subscription.
+ * Decoding an input into an Observable of frames (rgb24, or yuv420p for a pipeline that reads no
+ * pixels) with one ffmpeg process per subscription.
  *
  * Files (and `-` without `--live`) are pulled: a frame is read from ffmpeg's stdout only when the
  * {@link CreditWindow} has room, so the OS pipe fills and blocks ffmpeg while the pipeline is busy.
@@ -8,7 +9,7 @@
  * @module
  */
 import { Observable } from "rxjs";
-import type { Frame } from "../frame.ts";
+import { type Frame, frameByteLength, type PixelFormat } from "../frame.ts";
 import { type FfmpegBinaries, ffmpegBinaries } from "./binaries.ts";
 import type { CreditWindow } from "./credit_window.ts";
 import { DropOldestQueue } from "./drop_oldest_queue.ts";
@@ -47,19 +48,25 @@ export interface DecodeOptions {
    * frame's pixels (see {@link FramePool}); without one every frame gets a new buffer.
    */
   readonly pool?: FramePool;
+  /**
+   * Layout of the frames' bytes (default `"rgb24"`). `"yuv420p"` is for pipelines in which no
+   * stage reads pixels: half the bytes of rgb24, and no conversion where the input is yuv420p.
+   */
+  readonly pixelFormat?: PixelFormat;
   /** Called with the decoding ffmpeg's pid once it is spawned (diagnostics and tests). */
   readonly onSpawn?: (pid: number) => void;
   readonly binaries?: FfmpegBinaries;
 }
 
 /**
- * The ffmpeg arguments that decode `source` into packed rgb24 frames of `info.width` x
+ * The ffmpeg arguments that decode `source` into raw `pixelFormat` frames of `info.width` x
  * `info.height` on stdout. ffmpeg applies rotation metadata itself (autorotate).
  */
 export function decoderArgs(
   source: InputSource,
   info: VideoInfo,
   maxFrames?: number,
+  pixelFormat: PixelFormat = "rgb24",
 ): string[] {
   const { num, den } = info.frameRate;
   return [
@@ -88,7 +95,7 @@ export function decoderArgs(
     "-f",
     "rawvideo",
     "-pix_fmt",
-    "rgb24",
+    pixelFormat,
     "pipe:1",
   ];
 }
@@ -133,10 +140,14 @@ export function decodeVideo(
     const run = async (): Promise<void> => {
       const binaries = options.binaries ?? await ffmpegBinaries();
       if (subscriber.closed) return;
-      proc = new FfmpegProcess(binaries.ffmpeg, decoderArgs(source, info, options.maxFrames), {
-        stdin: source.stdin ? "piped" : "null",
-        stdout: "piped",
-      });
+      proc = new FfmpegProcess(
+        binaries.ffmpeg,
+        decoderArgs(source, info, options.maxFrames, options.pixelFormat),
+        {
+          stdin: source.stdin ? "piped" : "null",
+          stdout: "piped",
+        },
+      );
       options.onSpawn?.(proc.pid);
       if (source.stdin) {
         stdinPump = source.stdin.stream().pipeTo(proc.child.stdin, { signal: stop.signal })
@@ -144,7 +155,7 @@ export function decodeVideo(
       }
       const reader = proc.child.stdout.getReader({ mode: "byob" });
       stop.signal.addEventListener("abort", () => reader.cancel().catch(() => {}), { once: true });
-      const readFrame = makeFrameReader(reader, info, stats, options.pool);
+      const readFrame = makeFrameReader(reader, info, stats, options);
       let truncated = false;
       try {
         if (source.live) {
@@ -193,9 +204,9 @@ function makeFrameReader(
   reader: ReadableStreamBYOBReader,
   info: VideoInfo,
   stats: StreamStats,
-  pool: FramePool | undefined,
+  { pool, pixelFormat = "rgb24" }: DecodeOptions,
 ): FrameReader {
-  const frameBytes = info.width * info.height * 3;
+  const frameBytes = frameByteLength(info.width, info.height, pixelFormat);
   if (pool && pool.frameBytes !== frameBytes) {
     throw new RangeError(
       `frame pool holds ${pool.frameBytes}-byte buffers, frames are ${frameBytes}`,
@@ -213,6 +224,7 @@ function makeFrameReader(
       width: info.width,
       height: info.height,
       data,
+      ...(pixelFormat === "rgb24" ? {} : { format: pixelFormat }),
       capturedAtMs,
     };
     index++;

@@ -1,9 +1,11 @@
 /**
- * The encoding sink: rgb24 frames into an ffmpeg that writes H.264 (or a fallback, or a lossless
- * codec) to a file or standard output, optionally with the input's audio.
+ * The encoding sink: raw frames (rgb24, or yuv420p from a pipeline that reads no pixels) into an
+ * ffmpeg that writes H.264 (or a fallback, or a lossless codec) to a file or standard output,
+ * optionally with the input's audio.
  * @module
  */
 import { Observable, type OperatorFunction } from "rxjs";
+import { type Frame, frameByteLength, type PixelFormat } from "../frame.ts";
 import type { SegmentedFrame } from "../segment/mask.ts";
 import { type FfmpegBinaries, ffmpegBinaries } from "./binaries.ts";
 import { chooseVideoEncoder } from "./encoders.ts";
@@ -31,6 +33,11 @@ export interface EncodeOptions {
   readonly width: number;
   readonly height: number;
   readonly frameRate: FrameRate;
+  /**
+   * Layout of every frame's bytes (default `"rgb24"`); a frame in another format or of another
+   * size fails the stream rather than being misread.
+   */
+  readonly pixelFormat?: PixelFormat;
   readonly codec?: VideoCodecChoice;
   /** libx264 preset (default: ffmpeg's own default, "medium"). */
   readonly preset?: string;
@@ -60,12 +67,13 @@ const FINALIZE_TIMEOUT_MS = 60_000;
  */
 export function encoderArgs(options: EncodeOptions, videoEncoder: string): string[] {
   const { width, height, frameRate, target } = options;
+  const pixelFormat = options.pixelFormat ?? "rgb24";
   const input = [
     ...(options.live ? ["-use_wallclock_as_timestamps", "1"] : []),
     "-f",
     "rawvideo",
     "-pix_fmt",
-    "rgb24",
+    pixelFormat,
     "-video_size",
     `${width}x${height}`,
     // Live: millisecond ticks, so wall-clock stamps of frames written close together stay distinct.
@@ -93,7 +101,7 @@ export function encoderArgs(options: EncodeOptions, videoEncoder: string): strin
     ...input,
     ...audio,
     ...maps,
-    ...videoCodecArgs(videoEncoder, width, height, options.preset),
+    ...videoCodecArgs(videoEncoder, width, height, options.preset, pixelFormat),
     ...(options.live ? ["-vsync", "passthrough"] : []),
     "-f",
     target.container,
@@ -107,8 +115,12 @@ function videoCodecArgs(
   width: number,
   height: number,
   preset: string | undefined,
+  pixelFormat: PixelFormat,
 ): string[] {
-  if (encoder === "ffv1") return ["-c:v", "ffv1", "-pix_fmt", "bgr0"];
+  // FFV1 keeps its input's pixels bit-exact: rgb as bgr0, yuv420p as it is.
+  if (encoder === "ffv1") {
+    return ["-c:v", "ffv1", "-pix_fmt", pixelFormat === "rgb24" ? "bgr0" : pixelFormat];
+  }
   // 4:2:0 needs even sizes; pad by one pixel rather than fail on odd ones.
   const pad = width % 2 !== 0 || height % 2 !== 0 ? ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"] : [];
   const quality = encoder === "libx264"
@@ -159,6 +171,17 @@ export function encodeVideo(
         writer = proc.child.stdin.getWriter();
       };
 
+      const pixelFormat = options.pixelFormat ?? "rgb24";
+      const frameBytes = frameByteLength(options.width, options.height, pixelFormat);
+      const checkFrame = (frame: Frame) => {
+        const format = frame.format ?? "rgb24";
+        if (format !== pixelFormat || frame.data.byteLength !== frameBytes) {
+          throw new Error(
+            `frame ${frame.index} is ${format}, ${frame.data.byteLength} bytes; the encoder takes ${pixelFormat}, ${frameBytes} bytes`,
+          );
+        }
+      };
+
       const encoderFailure = async (): Promise<FfmpegProcessError | undefined> => {
         if (!proc) return undefined;
         const status = await proc.status;
@@ -170,6 +193,7 @@ export function encodeVideo(
       };
 
       const write = async (item: SegmentedFrame): Promise<SegmentedFrame> => {
+        checkFrame(item.frame);
         await opening;
         if (!writer) throw new Error("encoder closed");
         try {
