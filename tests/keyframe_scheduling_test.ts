@@ -89,6 +89,9 @@ Deno.test("with stride 1 the keyframe tracker is exactly the frame-by-frame trac
     reasons: { stride: 12 },
     folded: 0,
     meanFoldDelay: 0,
+    discoveryPasses: 0,
+    meanDiscoveryDelay: 0,
+    maxDiscoveryDelay: 0,
   });
 });
 
@@ -164,6 +167,39 @@ Deno.test("discovery passes run on keyframes, with that frame's embedding", asyn
     4,
     "frames 0, 7, 14, 21 (forced; the stride restarts from each)",
   );
+});
+
+Deno.test("a discovery pass due while a refinement is under way starts when it lands, and the delay is counted", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 24);
+  const discovered: number[] = [];
+  // Passes are due every 8 frames from the last one; every refinement takes 5 frames to land.
+  let last = -Infinity;
+  const discovery: DiscoveryStep = {
+    runsOn: (frameIndex) => frameIndex - last >= 8,
+    discover: ({ frame }) => {
+      last = frame.index;
+      discovered.push(frame.index);
+    },
+  };
+  const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), 5);
+  const tracker = new KeyframeTracker(segmenter, twoDiscs.map((d) => discPrompt(d, 0)), {
+    discovery,
+    keyframes: { policy: fixedStride(3), refine: "async" },
+  });
+  for (const frame of frames) {
+    segmenter.tick();
+    await segmenter.settled();
+    await tracker.step(frame);
+  }
+  for (let i = 0; i < 6; i++) segmenter.tick();
+  await tracker.settle();
+  // Keyframes 0 (pass), 5, 10, 15, 20: the pass due on 8 waits for keyframe 5's refinement (it
+  // lands on 10), the one due on 18 waits for 15's (lands on 20).
+  assert.deepEqual(discovered, [0, 10, 20]);
+  const counts = tracker.counts();
+  assert.equal(counts.discoveryPasses, 3);
+  assert.equal(counts.maxDiscoveryDelay, 2);
+  assert.equal(counts.meanDiscoveryDelay, 4 / 3);
 });
 
 Deno.test("an object carried out of the frame is lost and no longer drawn", async () => {

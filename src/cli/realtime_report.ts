@@ -24,6 +24,13 @@ export function formatRealtimeReport(report: RealtimeReport): string {
     line += `; refinements landed ${counts.meanFoldDelay.toFixed(1)} frames after their keyframe`;
   }
   if (report.minInterval !== undefined) line += `; smallest interval ${report.minInterval}`;
+  if (counts.discoveryPasses > 0) {
+    line += `; ${counts.discoveryPasses} everything passes`;
+    if (counts.maxDiscoveryDelay > 0) {
+      line += `, started up to ${counts.maxDiscoveryDelay} frames after they were due ` +
+        `(mean ${counts.meanDiscoveryDelay.toFixed(1)}: each waits for the refinement under way)`;
+    }
+  }
   return `${line}; ${encodedPerSecond(report).toFixed(2)} encoder runs per second`;
 }
 
@@ -48,6 +55,9 @@ export function realtimeReportRecord(report: RealtimeReport): Record<string, unk
     meanFoldDelay: Math.round(100 * counts.meanFoldDelay) / 100,
     ...(report.minInterval !== undefined ? { minInterval: report.minInterval } : {}),
     encodedPerSecond: Math.round(100 * encodedPerSecond(report)) / 100,
+    discoveryPasses: counts.discoveryPasses,
+    meanDiscoveryDelay: Math.round(100 * counts.meanDiscoveryDelay) / 100,
+    maxDiscoveryDelay: counts.maxDiscoveryDelay,
   };
 }
 

@@ -44,6 +44,8 @@ interface PendingRefinement {
   readonly frameIndex: number;
   readonly fork: ObjectTracker;
   readonly marks: MotionMarks;
+  /** Whether the refinement runs a discovery pass. */
+  readonly discovers: boolean;
   /** True once the fork has refined the frame. */
   finished: boolean;
   error?: unknown;
@@ -63,6 +65,13 @@ export interface KeyframeCounts {
   /** Asynchronous refinements taken over, and how many frames after their keyframe (mean). */
   readonly folded: number;
   readonly meanFoldDelay: number;
+  /**
+   * Discovery (everything) passes started, and how many frames after they were due: a pass due
+   * while a refinement is under way starts once it has landed.
+   */
+  readonly discoveryPasses: number;
+  readonly meanDiscoveryDelay: number;
+  readonly maxDiscoveryDelay: number;
 }
 
 /**
@@ -92,6 +101,11 @@ export class KeyframeTracker {
   #pending: PendingRefinement[] = [];
   #folded = 0;
   #foldDelay = 0;
+  /** The frame the next discovery pass became due on, while it waits. */
+  #discoveryDueSince: number | undefined;
+  #discoveryPasses = 0;
+  #discoveryDelay = 0;
+  #maxDiscoveryDelay = 0;
 
   constructor(
     segmenter: Segmenter,
@@ -120,6 +134,11 @@ export class KeyframeTracker {
       reasons: { ...this.#reasons },
       folded: this.#folded,
       meanFoldDelay: this.#folded > 0 ? this.#foldDelay / this.#folded : 0,
+      discoveryPasses: this.#discoveryPasses,
+      meanDiscoveryDelay: this.#discoveryPasses > 0
+        ? this.#discoveryDelay / this.#discoveryPasses
+        : 0,
+      maxDiscoveryDelay: this.#maxDiscoveryDelay,
     };
   }
 
@@ -140,6 +159,7 @@ export class KeyframeTracker {
     };
     if (this.#policy.everyFrame) {
       this.#count(frame.index, "stride");
+      if (tracker.discoversOn(frame.index)) this.#discoveryStarts(frame.index, frame.index);
       return await tracker.step(frame, encode);
     }
     this.#propagator.observe(frame);
@@ -151,8 +171,11 @@ export class KeyframeTracker {
     }
     if (this.#async) this.#foldFinished(frame);
     // A discovery pass due while a refinement is under way waits for it (it stays due).
+    // (A pass under way has not yet recorded its frame: the next one is not due before it lands.)
+    const discovers = tracker.discoversOn(index) && !this.#pending.some((p) => p.discovers);
+    if (discovers) this.#discoveryDueSince ??= index;
     const forced = !this.#started || tracker.promptsDue(index) ||
-      (tracker.discoversOn(index) && this.#pending.length === 0);
+      (discovers && this.#pending.length === 0);
     const carried = this.#started ? tracker.carry(frame, this.#propagator) : undefined;
     this.#started = true;
     if (this.#async && this.#pending.length > 0) return carried!.masks;
@@ -164,8 +187,9 @@ export class KeyframeTracker {
     });
     if (!reason) return carried!.masks;
     this.#count(index, reason);
+    if (discovers) this.#discoveryStarts(this.#discoveryDueSince!, index);
     if (!this.#async) return await tracker.step(frame, encode);
-    this.#refineInBackground(frame, encode);
+    this.#refineInBackground(frame, encode, discovers);
     return carried?.masks ?? frameMasksOf(frame, []);
   }
 
@@ -179,12 +203,17 @@ export class KeyframeTracker {
   }
 
   /** Starts refining `frame` on a copy of the tracker as of now. */
-  #refineInBackground(frame: Frame, encode: () => Promise<FrameEmbedding>): void {
+  #refineInBackground(
+    frame: Frame,
+    encode: () => Promise<FrameEmbedding>,
+    discovers: boolean,
+  ): void {
     const fork = this.#tracker.fork(this.#tracker.takePrompts(frame.index));
     const pending: PendingRefinement = {
       frameIndex: frame.index,
       fork,
       marks: this.#propagator.mark(),
+      discovers,
       finished: false,
       done: Promise.resolve(),
     };
@@ -217,6 +246,14 @@ export class KeyframeTracker {
     this.#folded++;
     this.#foldDelay += frame.index - refined.frameIndex;
     this.#propagator.fastForward(this.#tracker.state, refined.marks);
+  }
+
+  #discoveryStarts(dueSince: number, frameIndex: number): void {
+    const delay = frameIndex - dueSince;
+    this.#discoveryPasses++;
+    this.#discoveryDelay += delay;
+    this.#maxDiscoveryDelay = Math.max(this.#maxDiscoveryDelay, delay);
+    this.#discoveryDueSince = undefined;
   }
 
   #count(frameIndex: number, reason: KeyframeReason): void {
