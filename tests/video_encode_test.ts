@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { concatMap, lastValueFrom, Observable, take, throwError, timer, toArray } from "rxjs";
+import { concatMap, from, lastValueFrom, Observable, take, throwError, timer, toArray } from "rxjs";
 import type { Frame } from "../src/frame.ts";
 import type { SegmentedFrame } from "../src/segment/mask.ts";
 import { decodeVideo } from "../src/video/decode.ts";
@@ -266,4 +266,48 @@ function fakeInfo(width: number, height: number): VideoInfo {
     formatName: "lavfi",
     hasAudio: false,
   };
+}
+
+Deno.test("a live encoder keeps every frame of a burst, each stamped after the one before", async () => {
+  // Frames written back to back reach ffmpeg within the same millisecond of wall-clock time; each
+  // must still come out as its own frame with a later timestamp.
+  const { info, frames } = await decodeAll("lavfi:testsrc2=size=176x144:rate=25:duration=2");
+  for (
+    const [codec, extension] of [["h264", "mkv"], ["h264", "mp4"], ["lossless", "mkv"]] as const
+  ) {
+    const output = `${dir}/burst_${codec}.${extension}`;
+    await lastValueFrom(
+      from(frames).pipe(
+        withoutMasks(),
+        encodeVideo({ ...encodeOptions(info, output), live: true, codec }),
+      ),
+    );
+    assert.equal(await countDecodableFrames(output), frames.length, output);
+    const stamps = await presentationTimes(output);
+    assert.equal(stamps.length, frames.length);
+    stamps.forEach((stamp, i) => {
+      if (i > 0) assert.ok(stamp > stamps[i - 1], `${output}: frame ${i} at ${stamp}s`);
+    });
+  }
+});
+
+/** The presentation time of each frame of `path`, in decoding order sorted by time (seconds). */
+async function presentationTimes(path: string): Promise<number[]> {
+  const output = await new Deno.Command("ffprobe", {
+    args: [
+      "-v",
+      "error",
+      "-select_streams",
+      "v:0",
+      "-show_entries",
+      "packet=pts_time",
+      "-of",
+      "csv=p=0",
+      path,
+    ],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(output.stdout).trim().split("\n").map(Number).sort((a, b) =>
+    a - b
+  );
 }

@@ -101,7 +101,8 @@ export function encoderArgs(options: EncodeOptions, videoEncoder: string): strin
     ...input,
     ...audio,
     ...maps,
-    ...videoCodecArgs(videoEncoder, width, height, options.preset, pixelFormat),
+    ...videoCodecArgs(videoEncoder, options.preset, pixelFormat),
+    ...videoFilterArgs(videoEncoder, width, height, options.live ?? false),
     ...(options.live ? ["-vsync", "passthrough"] : []),
     "-f",
     target.container,
@@ -110,10 +111,24 @@ export function encoderArgs(options: EncodeOptions, videoEncoder: string): strin
   ];
 }
 
+/**
+ * Live: frames written within one millisecond would share a wall-clock stamp, and a player (or
+ * the muxer) drops all but one of them. Each frame is stamped at least one tick after the last.
+ */
+const STRICTLY_INCREASING_PTS = "setpts='if(isnan(PREV_OUTPTS),PTS,max(PTS,PREV_OUTPTS+1))'";
+
+function videoFilterArgs(encoder: string, width: number, height: number, live: boolean): string[] {
+  // 4:2:0 needs even sizes; pad by one pixel rather than fail on odd ones.
+  const needsPad = encoder !== "ffv1" && (width % 2 !== 0 || height % 2 !== 0);
+  const filters = [
+    ...(live ? [STRICTLY_INCREASING_PTS] : []),
+    ...(needsPad ? ["pad=ceil(iw/2)*2:ceil(ih/2)*2"] : []),
+  ];
+  return filters.length > 0 ? ["-vf", filters.join(",")] : [];
+}
+
 function videoCodecArgs(
   encoder: string,
-  width: number,
-  height: number,
   preset: string | undefined,
   pixelFormat: PixelFormat,
 ): string[] {
@@ -121,14 +136,12 @@ function videoCodecArgs(
   if (encoder === "ffv1") {
     return ["-c:v", "ffv1", "-pix_fmt", pixelFormat === "rgb24" ? "bgr0" : pixelFormat];
   }
-  // 4:2:0 needs even sizes; pad by one pixel rather than fail on odd ones.
-  const pad = width % 2 !== 0 || height % 2 !== 0 ? ["-vf", "pad=ceil(iw/2)*2:ceil(ih/2)*2"] : [];
   const quality = encoder === "libx264"
     ? (preset ? ["-preset", preset] : [])
     : encoder === "mpeg4" || encoder === "libxvid"
     ? ["-q:v", "3"]
     : [];
-  return ["-c:v", encoder, ...quality, "-pix_fmt", "yuv420p", ...pad];
+  return ["-c:v", encoder, ...quality, "-pix_fmt", "yuv420p"];
 }
 
 /**
