@@ -26,7 +26,7 @@ export interface OnnxSegmenterOptions {
   readonly decoder: string | Uint8Array;
   /** Intra-op threads per session (default: ONNX Runtime's choice, all cores). */
   readonly threads?: number;
-  /** Largest number of prompt sets decoded in one session run (default 64). */
+  /** Largest number of prompt sets decoded in one session run (default {@link DEFAULT_MAX_BATCH}). */
   readonly maxBatch?: number;
   /**
    * Which sessions to open (default both): a worker that only encodes, or only decodes, spares
@@ -34,6 +34,14 @@ export interface OnnxSegmenterOptions {
    */
   readonly sessions?: "both" | "encoder" | "decoder";
 }
+
+/**
+ * Prompt sets per decoder run unless told otherwise. Each prompt of a run carries its own copy of
+ * the image embedding through the two-way transformer, so a larger run saves no arithmetic and
+ * costs memory in proportion: per prompt, 1 thread, 64.1 ms at 1, 65.4 at 2, 129 at 64; resident
+ * 356 MB at 1, 429 at 2, 3.7 GB at 64 (`tests/bench/decoder_batch_bench.ts`, BENCHMARKS.md).
+ */
+export const DEFAULT_MAX_BATCH = 2;
 
 function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
   return {
@@ -85,7 +93,7 @@ export class OnnxSegmenter implements Segmenter {
     const encoder = sessions === "decoder" ? undefined : await open(options.encoder);
     try {
       const decoder = sessions === "encoder" ? undefined : await open(options.decoder);
-      return new OnnxSegmenter(encoder, decoder, options.maxBatch ?? 64);
+      return new OnnxSegmenter(encoder, decoder, options.maxBatch ?? DEFAULT_MAX_BATCH);
     } catch (error) {
       await encoder?.release();
       throw error;
