@@ -20,6 +20,7 @@ import type { DiscoveryStep } from "../src/segment/tracker/object_tracker.ts";
 import { trackObjects, type TrackObjectsOptions } from "../src/segment/tracker/track_objects.ts";
 import {
   type Disc,
+  discCentre,
   discMask,
   discPrompt,
   hueRgb,
@@ -28,6 +29,7 @@ import {
   renderDiscFrames,
 } from "./helpers/disc_scene.ts";
 import { DelayedSegmenter } from "./helpers/delayed_segmenter.ts";
+import { observeAt } from "./helpers/observe.ts";
 import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
 
 const WIDTH = 480, HEIGHT = 270;
@@ -92,6 +94,9 @@ Deno.test("with stride 1 the keyframe tracker is exactly the frame-by-frame trac
     discoveryPasses: 0,
     meanDiscoveryDelay: 0,
     maxDiscoveryDelay: 0,
+    discoverySkipped: 0,
+    discoveriesLanded: 0,
+    meanDiscoveryFrames: 0,
   });
 });
 
@@ -169,37 +174,66 @@ Deno.test("discovery passes run on keyframes, with that frame's embedding", asyn
   );
 });
 
-Deno.test("a discovery pass due while a refinement is under way starts when it lands, and the delay is counted", async () => {
-  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 24);
-  const discovered: number[] = [];
-  // Passes are due every 8 frames from the last one; every refinement takes 5 frames to land.
+Deno.test("live, a discovery pass runs beside tracking: refinements land while it runs, passes due meanwhile are skipped and counted, and its finds join the refined objects", async () => {
+  const frames = renderDiscFrames(WIDTH, HEIGHT, twoDiscs, 40);
+  // Disc 1 is prompted; disc 2 is left for discovery. Passes are due every 8 frames; the first
+  // holds until the test opens its gate on frame 24, the second returns at once.
+  let gate!: () => void;
+  const opened = new Promise<void>((resolve) => gate = resolve);
+  const started: number[] = [];
   let last = -Infinity;
   const discovery: DiscoveryStep = {
+    every: 8,
     runsOn: (frameIndex) => frameIndex - last >= 8,
-    discover: ({ frame }) => {
+    discover: async ({ frame, embedding, segmenter, state }) => {
       last = frame.index;
-      discovered.push(frame.index);
+      started.push(frame.index);
+      if (started.length === 1) await opened;
+      if (state.objects().some((o) => o.id === 2)) return;
+      const centre = discCentre(twoDiscs[1], frame.index);
+      state.add(await observeAt(segmenter, embedding, centre.x, centre.y));
     },
   };
-  const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), 5);
-  const tracker = new KeyframeTracker(segmenter, twoDiscs.map((d) => discPrompt(d, 0)), {
+  // Every embedding takes 2 frames.
+  const segmenter = new DelayedSegmenter(new RegionGrowingSegmenter(), 2);
+  const tracker = new KeyframeTracker(segmenter, [discPrompt(twoDiscs[0], 0)], {
     discovery,
     keyframes: { policy: fixedStride(3), refine: "async" },
   });
+  const drawn: number[][] = [];
+  let foldedBeforeGate = 0;
   for (const frame of frames) {
+    if (frame.index === 24) {
+      foldedBeforeGate = tracker.counts().folded;
+      gate();
+    }
     segmenter.tick();
     await segmenter.settled();
-    await tracker.step(frame);
+    const masks = await tracker.step(frame);
+    drawn.push(masks.objects.map((o) => o.id));
+    for (const o of masks.objects) {
+      const iou = maskIou(o.mask, discMask(WIDTH, HEIGHT, twoDiscs, o.id, frame.index));
+      assert.ok(iou >= 0.8, `object ${o.id} on frame ${frame.index}: IoU ${iou.toFixed(3)}`);
+    }
   }
-  for (let i = 0; i < 6; i++) segmenter.tick();
+  for (let i = 0; i < 4; i++) segmenter.tick();
   await tracker.settle();
-  // Keyframes 0 (pass), 5, 10, 15, 20: the pass due on 8 waits for keyframe 5's refinement (it
-  // lands on 10), the one due on 18 waits for 15's (lands on 20).
-  assert.deepEqual(discovered, [0, 10, 20]);
+  // The first pass waits for the prompt's refinement (keyframe 0, landed on frame 2); tracking
+  // refinements keep landing while it runs.
+  assert.equal(started[0], 2);
+  assert.ok(foldedBeforeGate >= 5, `${foldedBeforeGate} refinements landed during the pass`);
+  // Its find is drawn from its landing on, beside the tracked disc, until the end.
+  const firstWithBoth = drawn.findIndex((ids) => ids.includes(2));
+  assert.ok(firstWithBoth >= 24 && firstWithBoth <= 27, `disc 2 first drawn on ${firstWithBoth}`);
+  for (const ids of drawn.slice(firstWithBoth)) assert.deepEqual(ids, [1, 2]);
+  // Passes were due on 10 and 18 while the first ran: the next starts once it has landed, in
+  // place of the one due on 18; the one due on 10 never started.
+  assert.ok(started[1] >= 24 && started[1] <= 27, `second pass on ${started[1]}`);
   const counts = tracker.counts();
-  assert.equal(counts.discoveryPasses, 3);
-  assert.equal(counts.maxDiscoveryDelay, 2);
-  assert.equal(counts.meanDiscoveryDelay, 4 / 3);
+  assert.equal(counts.discoverySkipped, 1);
+  assert.equal(counts.maxDiscoveryDelay, started[1] - 18);
+  assert.equal(counts.discoveriesLanded, started.length);
+  assert.ok(counts.discoveryPasses === started.length);
 });
 
 Deno.test("an object carried out of the frame is lost and no longer drawn", async () => {

@@ -4,12 +4,7 @@
  */
 import assert from "node:assert/strict";
 import type { BinaryMask } from "../src/segment/mask.ts";
-import {
-  type FrameEmbedding,
-  maskFromLogits,
-  outputLogits,
-  type Segmenter,
-} from "../src/segment/segmenter.ts";
+import { maskFromLogits, outputLogits } from "../src/segment/segmenter.ts";
 import type { Observation } from "../src/segment/tracker/object_state.ts";
 import { type DiscoveryStep, ObjectTracker } from "../src/segment/tracker/object_tracker.ts";
 import { TrackerState } from "../src/segment/tracker/tracker_state.ts";
@@ -22,26 +17,10 @@ import {
   maskIou,
   renderDiscFrames,
 } from "./helpers/disc_scene.ts";
+import { observeAt } from "./helpers/observe.ts";
 import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
 
 const WIDTH = 320, HEIGHT = 240;
-
-/** What a discovery step would report for the object at a point: the decoder's output 0. */
-async function observe(
-  segmenter: Segmenter,
-  embedding: FrameEmbedding,
-  x: number,
-  y: number,
-): Promise<Observation> {
-  const [decoded] = await segmenter.decode(embedding, [{ points: [{ x, y, positive: true }] }]);
-  const lowResLogits = outputLogits(decoded, 0);
-  const logits = segmenter.upscaleLogits(embedding, lowResLogits);
-  return {
-    mask: maskFromLogits(logits, embedding.frameWidth, embedding.frameHeight),
-    lowResLogits,
-    score: decoded.iouPredictions[0],
-  };
-}
 
 function disjoint(masks: readonly BinaryMask[]): boolean {
   for (let i = 0; i < WIDTH * HEIGHT; i++) {
@@ -64,7 +43,7 @@ Deno.test("a discovery step adds an object under the next free id, above ids res
     discover: async ({ frame, embedding, segmenter, state }) => {
       assert.deepEqual(state.objects().map((o) => [o.id, o.status]), [[1, "tracked"]]);
       const centre = discCentre(b, frame.index);
-      added = state.add(await observe(segmenter, embedding, centre.x, centre.y), "found");
+      added = state.add(await observeAt(segmenter, embedding, centre.x, centre.y), "found");
     },
   };
   const tracker = new ObjectTracker(segmenter, [discPrompt(a, 0), discPrompt(c, 6, false, 4)], {
@@ -107,7 +86,7 @@ Deno.test("a discovery step re-acquires a lost object under its old id", async (
       const visible = truth.data.reduce((s, v) => s + v, 0);
       if (visible < 0.9 * Math.PI * a.radius ** 2) return;
       const centre = discCentre(a, frame.index);
-      const found = await observe(segmenter, embedding, centre.x, centre.y);
+      const found = await observeAt(segmenter, embedding, centre.x, centre.y);
       assert.ok(state.similarity(1, found.mask) > 0.5, "same colours as before");
       state.reacquire(1, found);
       reacquiredOn = frame.index;

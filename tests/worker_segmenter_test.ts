@@ -170,3 +170,57 @@ Deno.test({
     }
   },
 });
+
+/** Niceness of each thread of this process (Linux `/proc/self/task/<tid>/stat`, field 19). */
+function threadNiceness(): number[] {
+  const nice: number[] = [];
+  for (const task of Deno.readDirSync("/proc/self/task")) {
+    const stat = Deno.readTextFileSync(`/proc/self/task/${task.name}/stat`);
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    nice.push(Number(fields[16]));
+  }
+  return nice;
+}
+
+Deno.test({
+  name:
+    "the background view decodes exactly as the segmenter, in a decoder of its own at the lowest priority",
+  ignore: !sharedAvailable,
+  fn: async () => {
+    const model = await models();
+    const workers = await WorkerSegmenter.create({
+      ...model,
+      encoderThreads: 1,
+      decoderThreads: 1,
+    });
+    try {
+      const background = workers.background;
+      assert.equal(workers.background, background, "one view");
+      assert.ok(!threadNiceness().includes(19), "no background decoder before it is used");
+      const embedding = await background.embed(fixtureFrame());
+      const [foreground, behind] = await Promise.all([
+        workers.decode(embedding, prompts),
+        background.decode(embedding, prompts),
+      ]);
+      behind.forEach((b, i) => {
+        assert.deepEqual(b.lowResLogits, foreground[i].lowResLogits);
+        assert.deepEqual(b.iouPredictions, foreground[i].iouPredictions);
+      });
+      assert.ok(threadNiceness().includes(19), "the background decoder runs at niceness 19");
+      await background.dispose();
+      assert.equal(
+        (await background.decode(embedding, prompts)).length,
+        2,
+        "owned by the segmenter",
+      );
+    } finally {
+      await workers.dispose();
+    }
+    await assert.rejects(() => workers.background.decode(embedding(), prompts), /disposed/);
+  },
+});
+
+function embedding(): TinySamEmbedding {
+  return { frameWidth: 64, frameHeight: 64, imageEmbeddings: new Float32Array(256 * 64 * 64) };
+}

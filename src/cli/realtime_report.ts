@@ -28,7 +28,14 @@ export function formatRealtimeReport(report: RealtimeReport): string {
     line += `; ${counts.discoveryPasses} everything passes`;
     if (counts.maxDiscoveryDelay > 0) {
       line += `, started up to ${counts.maxDiscoveryDelay} frames after they were due ` +
-        `(mean ${counts.meanDiscoveryDelay.toFixed(1)}: each waits for the refinement under way)`;
+        `(mean ${counts.meanDiscoveryDelay.toFixed(1)})`;
+    }
+    if (counts.discoveriesLanded > 0) {
+      line += `, each took ${counts.meanDiscoveryFrames.toFixed(0)} frames to land`;
+    }
+    if (counts.discoverySkipped > 0) {
+      line +=
+        `; ${counts.discoverySkipped} scheduled passes skipped: the one before was still running`;
     }
   }
   return `${line}; ${encodedPerSecond(report).toFixed(2)} encoder runs per second`;
@@ -37,7 +44,8 @@ export function formatRealtimeReport(report: RealtimeReport): string {
 /**
  * The JSON record: `{"event":"keyframes","policy":..,"refine":..,"frames":..,"encoded":..,
  * "meanInterval":..,"reasons":{..},"folded":..,"meanFoldDelay":..,"minInterval":..,
- * "encodedPerSecond":..}`.
+ * "encodedPerSecond":..,"discoveryPasses":..,"meanDiscoveryDelay":..,"maxDiscoveryDelay":..,
+ * "discoverySkipped":..,"discoveriesLanded":..,"meanDiscoveryFrames":..}`.
  */
 export function realtimeReportRecord(report: RealtimeReport): Record<string, unknown> {
   const { counts } = report;
@@ -58,6 +66,9 @@ export function realtimeReportRecord(report: RealtimeReport): Record<string, unk
     discoveryPasses: counts.discoveryPasses,
     meanDiscoveryDelay: Math.round(100 * counts.meanDiscoveryDelay) / 100,
     maxDiscoveryDelay: counts.maxDiscoveryDelay,
+    discoverySkipped: counts.discoverySkipped,
+    discoveriesLanded: counts.discoveriesLanded,
+    meanDiscoveryFrames: Math.round(100 * counts.meanDiscoveryFrames) / 100,
   };
 }
 

@@ -109,11 +109,20 @@ class ModelWorker {
 export class WorkerSegmenter implements Segmenter {
   readonly #encoders: readonly ModelWorker[];
   readonly #decoder: ModelWorker;
+  readonly #options: WorkerSegmenterOptions;
+  /** The background decoder, opened on its first request. */
+  #backgroundDecoder: Promise<ModelWorker> | undefined;
+  #background: Segmenter | undefined;
   #disposed = false;
 
-  private constructor(encoders: readonly ModelWorker[], decoder: ModelWorker) {
+  private constructor(
+    encoders: readonly ModelWorker[],
+    decoder: ModelWorker,
+    options: WorkerSegmenterOptions,
+  ) {
     this.#encoders = encoders;
     this.#decoder = decoder;
+    this.#options = options;
   }
 
   /** Starts the workers and opens a session set in each. */
@@ -150,7 +159,7 @@ export class WorkerSegmenter implements Segmenter {
       await Promise.all(all.map((w) => w.close()));
       throw error;
     }
-    return new WorkerSegmenter(encoders, decoder);
+    return new WorkerSegmenter(encoders, decoder, options);
   }
 
   /** Embeddings under way. */
@@ -179,11 +188,46 @@ export class WorkerSegmenter implements Segmenter {
   /** Decodes the prompt sets in the decoder worker (the embedding is copied there). */
   decode(embedding: FrameEmbedding, prompts: readonly PromptSet[]): Promise<DecodedPrompt[]> {
     if (this.#disposed) return Promise.reject(new Error("the segmenter has been disposed"));
-    return this.#decoder.request<DecodedPrompt[]>({
-      kind: "decode",
-      embedding: embedding as TinySamEmbedding,
-      prompts: prompts.map((p) => ({ ...p })),
-    });
+    return decodeIn(this.#decoder, embedding, prompts);
+  }
+
+  /**
+   * This model with a decoder of its own at the lowest priority (niceness
+   * {@link BACKGROUND_DECODER_NICE}), opened on first use: a long run of decodes there (a
+   * discovery pass) neither queues ahead of the tracking decodes nor takes their CPU. Embeddings
+   * go to the same encoder workers.
+   */
+  get background(): Segmenter {
+    return this.#background ??= {
+      embed: (frame) => this.embed(frame),
+      decode: async (embedding, prompts) => {
+        if (this.#disposed) throw new Error("the segmenter has been disposed");
+        return await decodeIn(await this.#openBackgroundDecoder(), embedding, prompts);
+      },
+      upscaleLogits: (embedding, logits, window) => this.upscaleLogits(embedding, logits, window),
+      // Released with this segmenter.
+      dispose: () => Promise.resolve(),
+    };
+  }
+
+  #openBackgroundDecoder(): Promise<ModelWorker> {
+    return this.#backgroundDecoder ??= (async () => {
+      const worker = new ModelWorker();
+      try {
+        await worker.request({
+          kind: "open",
+          encoder: this.#options.encoder,
+          decoder: this.#options.decoder,
+          threads: 1,
+          role: "decoder",
+          nice: BACKGROUND_DECODER_NICE,
+        });
+      } catch (error) {
+        await worker.close();
+        throw error;
+      }
+      return worker;
+    })();
   }
 
   upscaleLogits(
@@ -198,6 +242,24 @@ export class WorkerSegmenter implements Segmenter {
   async dispose(): Promise<void> {
     if (this.#disposed) return;
     this.#disposed = true;
-    await Promise.all([...this.#encoders, this.#decoder].map((w) => w.close()));
+    const background = await this.#backgroundDecoder?.catch(() => undefined);
+    await Promise.all(
+      [...this.#encoders, this.#decoder, ...(background ? [background] : [])].map((w) => w.close()),
+    );
   }
+}
+
+/** Niceness of the background decoder: the lowest, below the pipeline and the model's other work. */
+export const BACKGROUND_DECODER_NICE = 19;
+
+function decodeIn(
+  worker: ModelWorker,
+  embedding: FrameEmbedding,
+  prompts: readonly PromptSet[],
+): Promise<DecodedPrompt[]> {
+  return worker.request<DecodedPrompt[]>({
+    kind: "decode",
+    embedding: embedding as TinySamEmbedding,
+    prompts: prompts.map((p) => ({ ...p })),
+  });
 }

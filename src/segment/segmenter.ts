@@ -68,6 +68,12 @@ export interface Segmenter {
   ): Float32Array;
   /** Releases sessions and buffers. */
   dispose(): Promise<void>;
+  /**
+   * The same model at a lower priority, where there is one: work that takes long and can wait (a
+   * live run's discovery passes) goes there, so that it never holds up tracking. Owned by this
+   * segmenter (released with it).
+   */
+  readonly background?: Segmenter;
 }
 
 /** The `LOW_RES_SIDE`^2 logits of one output of a decoded prompt (a view, not a copy). */

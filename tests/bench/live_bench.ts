@@ -2,7 +2,8 @@
  * Live keep-up benchmark: the real `segment` command on paced live sources (ffmpeg `-re` into
  * `--input - --live`), int8 graphs of the fixture checkpoint, printing per run the frames out and
  * dropped, frames out before the model was open, the time to model open, encoder runs per second
- * once it was open, capture-to-output latency p95, everything passes and how late they started,
+ * once it was open, capture-to-output latency p95, everything passes (how late they started, how
+ * many scheduled ones were skipped because the one before was still running, frames each took),
  * and the segment process's resident memory, sampled every 10 s (peak, and the samples).
  *
  * Scenarios (`--only NAME` picks one; `--repeat N` repeats each, default 1):
@@ -72,6 +73,8 @@ interface Result {
   readonly latencyP95Ms?: number;
   readonly discoveryPasses: number;
   readonly maxDiscoveryDelay: number;
+  readonly discoverySkipped: number;
+  readonly meanDiscoveryFrames: number;
   readonly rssMb: readonly number[];
 }
 
@@ -141,6 +144,8 @@ async function measure(scenario: Scenario, dir: string): Promise<Result> {
     latencyP95Ms: stats.latencyP95Ms,
     discoveryPasses: keyframes.discoveryPasses ?? 0,
     maxDiscoveryDelay: keyframes.maxDiscoveryDelay ?? 0,
+    discoverySkipped: keyframes.discoverySkipped ?? 0,
+    meanDiscoveryFrames: keyframes.meanDiscoveryFrames ?? 0,
     rssMb: samples,
   };
 }
@@ -155,7 +160,10 @@ function row(r: Result): string {
     String(r.encoded),
     r.encodedPerSecond.toFixed(2),
     r.latencyP95Ms?.toFixed(0) ?? "-",
-    r.discoveryPasses > 0 ? `${r.discoveryPasses} (late <= ${r.maxDiscoveryDelay})` : "-",
+    r.discoveryPasses > 0
+      ? `${r.discoveryPasses} (late <= ${r.maxDiscoveryDelay}, ${r.discoverySkipped} skipped, ` +
+        `${r.meanDiscoveryFrames.toFixed(0)} frames each)`
+      : "-",
     r.rssMb.length > 0 ? String(Math.max(...r.rssMb)) : "-",
     r.rssMb.join(" "),
   ];

@@ -78,6 +78,7 @@ export function everythingDiscovery(options: EverythingDiscoveryOptions): Discov
   const keepIou = options.keepIou ?? 0.9;
   let lastRun: number | undefined;
   return {
+    every: options.every,
     // A frame index below the last run's means a new stream (a new subscription of the stage).
     runsOn: (frameIndex) =>
       lastRun === undefined || frameIndex < lastRun || frameIndex - lastRun >= options.every,

@@ -9,9 +9,13 @@
  * refinement (for live streams, where waiting means latency) emits every frame at once with the
  * carried masks, refines a copy of the tracker on the keyframe in the background, and when that is
  * done (some frames later) takes the refined objects over and moves them on to the current frame
- * by the motion measured in the meantime. One refinement is under way at a time: a discovery
- * pass due meanwhile waits for the encoder, and user prompts wait for the refinement under way to
- * land (so that their copy starts from it).
+ * by the motion measured in the meantime. One tracking refinement is under way at a time, and user
+ * prompts wait for it to land (so that their copy starts from it). Discovery passes run in a lane
+ * of their own, on the segmenter's background priority where it has one: a pass takes far longer
+ * than a refinement (hundreds of prompts), and tracking goes on meanwhile. A pass due while the
+ * previous one is still running starts once it has landed; the scheduled passes that never started
+ * are counted. Each copy that lands adds what it decided later than the tracker (see
+ * `ObjectTracker.adopt`), so a pass's finds and the refinements made meanwhile both stay.
  * @module
  */
 import type { Frame } from "../../frame.ts";
@@ -44,8 +48,10 @@ interface PendingRefinement {
   readonly frameIndex: number;
   readonly fork: ObjectTracker;
   readonly marks: MotionMarks;
-  /** Whether the refinement runs a discovery pass. */
+  /** Whether it runs a discovery pass (the discovery lane), else it only tracks. */
   readonly discovers: boolean;
+  /** Whether it applies user prompts (a discovery pass waits for those to land). */
+  readonly prompted: boolean;
   /** True once the fork has refined the frame. */
   finished: boolean;
   error?: unknown;
@@ -66,12 +72,21 @@ export interface KeyframeCounts {
   readonly folded: number;
   readonly meanFoldDelay: number;
   /**
-   * Discovery (everything) passes started, and how many frames after they were due: a pass due
-   * while a refinement is under way starts once it has landed.
+   * Discovery (everything) passes started, and how many frames after they were due: live, a pass
+   * waits for user prompts under way to land, and one due while the previous pass still runs
+   * starts once that has landed.
    */
   readonly discoveryPasses: number;
   readonly meanDiscoveryDelay: number;
   readonly maxDiscoveryDelay: number;
+  /**
+   * Scheduled passes that never started because the previous pass was still running (counted for
+   * a discovery step with a period, `DiscoveryStep.every`).
+   */
+  readonly discoverySkipped: number;
+  /** Passes landed (live), and how many frames they took from start to landing (mean). */
+  readonly discoveriesLanded: number;
+  readonly meanDiscoveryFrames: number;
 }
 
 /**
@@ -98,7 +113,10 @@ export class KeyframeTracker {
   readonly #reasons: Partial<Record<KeyframeReason, number>> = {};
   #started = false;
   readonly #async: boolean;
+  /** Tracking refinements under way (asynchronous refinement). */
   #pending: PendingRefinement[] = [];
+  /** The discovery pass under way (asynchronous refinement). */
+  #discovering: PendingRefinement | undefined;
   #folded = 0;
   #foldDelay = 0;
   /** The frame the next discovery pass became due on, while it waits. */
@@ -106,6 +124,11 @@ export class KeyframeTracker {
   #discoveryPasses = 0;
   #discoveryDelay = 0;
   #maxDiscoveryDelay = 0;
+  #discoverySkipped = 0;
+  /** The frame the last discovery pass started on. */
+  #lastDiscoveryStart: number | undefined;
+  #discoveriesLanded = 0;
+  #discoveryFrames = 0;
 
   constructor(
     segmenter: Segmenter,
@@ -139,6 +162,11 @@ export class KeyframeTracker {
         ? this.#discoveryDelay / this.#discoveryPasses
         : 0,
       maxDiscoveryDelay: this.#maxDiscoveryDelay,
+      discoverySkipped: this.#discoverySkipped,
+      discoveriesLanded: this.#discoveriesLanded,
+      meanDiscoveryFrames: this.#discoveriesLanded > 0
+        ? this.#discoveryFrames / this.#discoveriesLanded
+        : 0,
     };
   }
 
@@ -153,31 +181,42 @@ export class KeyframeTracker {
   ): Promise<FrameMasks> {
     this.#frames++;
     const tracker = this.#tracker;
+    // A discovery pass and a tracking refinement starting on the same frame share one embedding.
+    let embedding: Promise<FrameEmbedding> | undefined;
     const encode = () => {
-      this.#encoded++;
-      return embed ? embed() : this.#segmenter.embed(frame);
+      if (!embedding) {
+        this.#encoded++;
+        embedding = embed ? embed() : this.#segmenter.embed(frame);
+      }
+      return embedding;
     };
+    const index = frame.index;
     if (this.#policy.everyFrame) {
-      this.#count(frame.index, "stride");
-      if (tracker.discoversOn(frame.index)) this.#discoveryStarts(frame.index, frame.index);
+      this.#count(index, "stride");
+      if (tracker.discoversOn(index)) this.#discoveryStarts(index, index);
       return await tracker.step(frame, encode);
     }
     this.#propagator.observe(frame);
-    const index = frame.index;
     if (this.#async && this.#pending.length > 0 && tracker.promptsDue(index)) {
       // User prompts go to a copy forked from the state as refined so far: a refinement under way
       // must land first, or taking over a later one would drop it together with its objects.
       await Promise.all(this.#pending.map((p) => p.done));
     }
     if (this.#async) this.#foldFinished(frame);
-    // A discovery pass due while a refinement is under way waits for it (it stays due).
-    // (A pass under way has not yet recorded its frame: the next one is not due before it lands.)
-    const discovers = tracker.discoversOn(index) && !this.#pending.some((p) => p.discovers);
-    if (discovers) this.#discoveryDueSince ??= index;
-    const forced = !this.#started || tracker.promptsDue(index) ||
-      (discovers && this.#pending.length === 0);
+    const due = tracker.discoversOn(index);
+    // (While a pass runs, the next one is due by the schedule, not from when it is seen due.)
+    if (due && !this.#discovering) this.#discoveryDueSince ??= index;
+    const forced = !this.#started || tracker.promptsDue(index) || (due && !this.#async);
     const carried = this.#started ? tracker.carry(frame, this.#propagator) : undefined;
     this.#started = true;
+    // Live, a pass starts from a state that has every user prompt given so far.
+    if (
+      this.#async && due && !this.#discovering && !this.#pending.some((p) => p.prompted) &&
+      !tracker.promptsDue(index)
+    ) {
+      this.#discoveryStarts(this.#discoveryDueSince!, index);
+      this.#discovering = this.#refineInBackground(frame, encode, "discovery");
+    }
     if (this.#async && this.#pending.length > 0) return carried!.masks;
     const reason = this.#policy.decide({
       frameIndex: index,
@@ -187,9 +226,11 @@ export class KeyframeTracker {
     });
     if (!reason) return carried!.masks;
     this.#count(index, reason);
-    if (discovers) this.#discoveryStarts(this.#discoveryDueSince!, index);
-    if (!this.#async) return await tracker.step(frame, encode);
-    this.#refineInBackground(frame, encode, discovers);
+    if (!this.#async) {
+      if (due) this.#discoveryStarts(this.#discoveryDueSince!, index);
+      return await tracker.step(frame, encode);
+    }
+    this.#pending.push(this.#refineInBackground(frame, encode, "tracking"));
     return carried?.masks ?? frameMasksOf(frame, []);
   }
 
@@ -198,22 +239,33 @@ export class KeyframeTracker {
    * segmenter when it is released); their results are not used.
    */
   async settle(): Promise<void> {
-    await Promise.all(this.#pending.map((p) => p.done));
+    await Promise.all(
+      [...this.#pending, ...(this.#discovering ? [this.#discovering] : [])].map((p) => p.done),
+    );
     this.#pending = [];
+    this.#discovering = undefined;
   }
 
-  /** Starts refining `frame` on a copy of the tracker as of now. */
+  /**
+   * Starts refining `frame` on a copy of the tracker as of now: a tracking copy (with the user
+   * prompts due) or a discovery copy (on the segmenter's background priority, if it has one).
+   */
   #refineInBackground(
     frame: Frame,
     encode: () => Promise<FrameEmbedding>,
-    discovers: boolean,
-  ): void {
-    const fork = this.#tracker.fork(this.#tracker.takePrompts(frame.index));
+    lane: "tracking" | "discovery",
+  ): PendingRefinement {
+    const discovers = lane === "discovery";
+    const prompts = discovers ? [] : this.#tracker.takePrompts(frame.index);
+    const fork = discovers
+      ? this.#tracker.fork([], { segmenter: this.#segmenter.background ?? this.#segmenter })
+      : this.#tracker.fork(prompts, { discovery: false });
     const pending: PendingRefinement = {
       frameIndex: frame.index,
       fork,
       marks: this.#propagator.mark(),
       discovers,
+      prompted: prompts.length > 0,
       finished: false,
       done: Promise.resolve(),
     };
@@ -226,31 +278,56 @@ export class KeyframeTracker {
         pending.error = error;
       },
     );
-    this.#pending.push(pending);
+    return pending;
   }
 
   /**
-   * Takes over the newest finished refinement (older ones are dropped, finished or not) and moves
-   * its objects on to the frame before `frame`. A failed refinement fails the stream.
+   * Takes over the newest finished tracking refinement (older ones are dropped, finished or not)
+   * and a finished discovery pass, oldest keyframe first, and moves what they decided on to the
+   * frame before `frame`. A failed refinement fails the stream.
    */
   #foldFinished(frame: Frame): void {
+    const landed: PendingRefinement[] = [];
     let newest = -1;
     this.#pending.forEach((p, i) => {
       if (p.finished) newest = i;
     });
-    if (newest < 0) return;
-    const refined = this.#pending[newest];
-    this.#pending = this.#pending.slice(newest + 1);
-    if (refined.error !== undefined) throw refined.error;
-    this.#tracker.adopt(refined.fork);
-    this.#folded++;
-    this.#foldDelay += frame.index - refined.frameIndex;
-    this.#propagator.fastForward(this.#tracker.state, refined.marks);
+    if (newest >= 0) {
+      const refined = this.#pending[newest];
+      this.#pending = this.#pending.slice(newest + 1);
+      this.#folded++;
+      this.#foldDelay += frame.index - refined.frameIndex;
+      landed.push(refined);
+    }
+    if (this.#discovering?.finished) {
+      const pass = this.#discovering;
+      this.#discovering = undefined;
+      this.#discoveriesLanded++;
+      this.#discoveryFrames += frame.index - pass.frameIndex;
+      landed.push(pass);
+    }
+    landed.sort((a, b) => a.frameIndex - b.frameIndex);
+    for (const refined of landed) {
+      if (refined.error !== undefined) throw refined.error;
+      this.#tracker.adopt(refined.fork);
+      this.#propagator.fastForward(this.#tracker.state, refined.marks);
+    }
   }
 
-  #discoveryStarts(dueSince: number, frameIndex: number): void {
-    const delay = frameIndex - dueSince;
+  /**
+   * Counts a pass starting on `frameIndex`, due since `dueSince`. With a period, the scheduled
+   * passes that fell while it could not start are skipped, and its delay counts from the last of them.
+   */
+  #discoveryStarts(seenDue: number, frameIndex: number): void {
+    const every = this.#options.discovery?.every;
+    const last = this.#lastDiscoveryStart;
+    const dueSince = every && last !== undefined ? Math.min(seenDue, last + every) : seenDue;
+    const waited = frameIndex - dueSince;
+    const skipped = every ? Math.floor(waited / every) : 0;
+    const delay = waited - skipped * (every ?? 0);
+    this.#lastDiscoveryStart = frameIndex;
     this.#discoveryPasses++;
+    this.#discoverySkipped += skipped;
     this.#discoveryDelay += delay;
     this.#maxDiscoveryDelay = Math.max(this.#maxDiscoveryDelay, delay);
     this.#discoveryDueSince = undefined;

@@ -64,6 +64,12 @@ export interface ObjectTrack {
   lastSeenFrame: number;
   /** Frame on which the object was lost (when `status` is `lost`). */
   lostSince: number;
+  /**
+   * The last frame on which the model, a discovery or the motion estimate decided where the object
+   * is or that it is lost (being carried along by motion is no decision). Of two copies of the
+   * tracker that refined different frames, the later decision about each object is kept.
+   */
+  decidedFrame: number;
   lossReason?: LossReason;
   /** Frames since a prompt, a correction or a re-acquisition (re)started the object. */
   trackedFrames: number;

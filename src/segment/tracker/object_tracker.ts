@@ -77,6 +77,11 @@ export interface DiscoveryContext {
 export interface DiscoveryStep {
   /** Whether the step runs on this frame. */
   runsOn(frameIndex: number): boolean;
+  /**
+   * The period in frames of a step that runs every so many frames: where passes cannot keep to
+   * it (live, a pass outlasting the period), the scheduled passes that never started are counted.
+   */
+  readonly every?: number;
   /** Finds objects on the frame and reports them through `context.state`. */
   discover(context: DiscoveryContext): Promise<void> | void;
 }
@@ -175,10 +180,22 @@ export class ObjectTracker {
   /**
    * A copy of this tracker, as of the last frame processed, to refine that frame in the background
    * while this one carries on (see {@link adopt}). `prompts` are user prompts the copy applies
-   * (taken from this tracker with {@link takePrompts}); the copy shares the segmenter and options.
+   * (taken from this tracker with {@link takePrompts}). The copy shares the options and, unless
+   * `lane` says otherwise, the segmenter; `lane.discovery: false` makes a copy that only tracks.
    */
-  fork(prompts: readonly ObjectPrompt[] = []): ObjectTracker {
-    const fork = new ObjectTracker(this.#segmenter, prompts, this.#options, this.state.copy());
+  fork(
+    prompts: readonly ObjectPrompt[] = [],
+    lane: { readonly segmenter?: Segmenter; readonly discovery?: boolean } = {},
+  ): ObjectTracker {
+    const options = lane.discovery === false
+      ? { ...this.#options, discovery: undefined }
+      : this.#options;
+    const fork = new ObjectTracker(
+      lane.segmenter ?? this.#segmenter,
+      prompts,
+      options,
+      this.state.copy(),
+    );
     fork.#previousFrameIndex = this.#previousFrameIndex;
     fork.#carriedFrameIndex = this.#carriedFrameIndex;
     fork.#background = true;
@@ -191,11 +208,13 @@ export class ObjectTracker {
   }
 
   /**
-   * Takes over the objects of `refined` (a {@link fork} that refined an earlier frame): they
-   * replace this tracker's objects; the caller moves them on to the current frame.
+   * Takes over what `refined` (a {@link fork} that refined an earlier frame) decided later than
+   * this tracker (see `TrackerState.merge`); the caller moves those objects on to the current
+   * frame. Forks refining different frames at once (tracking, and a discovery pass) each add their
+   * own findings.
    */
   adopt(refined: ObjectTracker): void {
-    this.state.adopt(refined.state);
+    this.state.merge(refined.state);
   }
 
   /** Whether user prompts (first prompts or corrections) are due on frame `frameIndex`. */

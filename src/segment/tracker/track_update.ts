@@ -42,6 +42,7 @@ export function startTrack(
     appearance: candidateAppearance(candidate, frame),
     lastSeenFrame: frame.index,
     lostSince: -1,
+    decidedFrame: frame.index,
     trackedFrames: 1,
     origin,
   };
@@ -75,6 +76,7 @@ export function startLostTrack(
     appearance: new Float32Array(0),
     lastSeenFrame: -1,
     lostSince: frameIndex,
+    decidedFrame: frameIndex,
     lossReason: "empty",
     trackedFrames: 0,
     origin: "prompt",
@@ -143,6 +145,7 @@ export function commitCandidate(
   track.lowResLogits = candidate.lowResLogits;
   track.score = candidate.score;
   track.lastSeenFrame = frame.index;
+  track.decidedFrame = frame.index;
   track.trackedFrames++;
 }
 
@@ -152,4 +155,5 @@ export function markLost(track: ObjectTrack, reason: LossReason, frameIndex: num
   track.status = "lost";
   track.lossReason = reason;
   track.lostSince = frameIndex;
+  track.decidedFrame = frameIndex;
 }

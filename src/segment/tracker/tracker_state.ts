@@ -89,6 +89,8 @@ interface UpdateWindow {
  */
 export class TrackerState {
   readonly #tracks = new Map<number, ObjectTrack>();
+  /** Ids forgotten or removed: a copy refined meanwhile must not bring them back. */
+  readonly #forgotten = new Set<number>();
   readonly #maxObjects: number;
   #largestId = 0;
   #frameIndex = -1;
@@ -192,7 +194,7 @@ export class TrackerState {
         oldest = track;
       }
     }
-    if (oldest) this.#tracks.delete(oldest.id);
+    if (oldest) this.remove(oldest.id);
     return oldest !== undefined;
   }
 
@@ -217,6 +219,7 @@ export class TrackerState {
   /** @internal Forgets an object (its id is not reused). */
   remove(id: number): void {
     this.#tracks.delete(id);
+    this.#forgotten.add(id);
   }
 
   /**
@@ -228,16 +231,29 @@ export class TrackerState {
     for (const [id, track] of this.#tracks) {
       copy.#tracks.set(id, { ...track });
     }
+    for (const id of this.#forgotten) copy.#forgotten.add(id);
     copy.#largestId = this.#largestId;
     copy.#frameIndex = this.#frameIndex;
     return copy;
   }
 
-  /** @internal Takes over every object of `other` (a refined copy), dropping the current ones. */
-  adopt(other: TrackerState): void {
-    this.#tracks.clear();
-    for (const [id, track] of other.#tracks) this.#tracks.set(id, { ...track });
+  /**
+   * @internal Takes over what `other` (a {@link copy} refined on an earlier frame) decided later
+   * than this state: of each object the copy with the later `decidedFrame` (this one's on a tie),
+   * the objects `other` added, and none it or this state forgot. Returns the ids taken over.
+   */
+  merge(other: TrackerState): number[] {
+    for (const id of other.#forgotten) this.remove(id);
+    const taken: number[] = [];
+    for (const [id, theirs] of other.#tracks) {
+      if (this.#forgotten.has(id)) continue;
+      const mine = this.#tracks.get(id);
+      if (mine && mine.decidedFrame >= theirs.decidedFrame) continue;
+      this.#tracks.set(id, { ...theirs });
+      taken.push(id);
+    }
     this.#largestId = Math.max(this.#largestId, other.#largestId);
+    return taken;
   }
 
   /** @internal Starts processing a frame. */
