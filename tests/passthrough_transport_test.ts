@@ -16,10 +16,10 @@ import { decoderArgs, decodeVideo } from "../src/video/decode.ts";
 import { encoderArgs, encodeVideo } from "../src/video/encode.ts";
 import { parseInputSource } from "../src/video/input_source.ts";
 import { parseOutputTarget } from "../src/video/output_target.ts";
-import { probeVideo, type VideoInfo } from "../src/video/probe.ts";
+import { probeVideo } from "../src/video/probe.ts";
 import { StreamStats } from "../src/video/stream_stats.ts";
 import { withoutMasks } from "../src/video/without_masks.ts";
-import { countDecodableFrames, makeClip, runSegmentCli } from "./helpers/video.ts";
+import { countDecodableFrames, makeClip, runSegmentCli, videoInfoOf } from "./helpers/video.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "transport_test_" });
 globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
@@ -83,13 +83,13 @@ Deno.test("frame sizes per pixel format, and the rgb guard", () => {
 });
 
 Deno.test("yuv420p frames are decoded with their format and size, luma plane first", async () => {
-  assert.deepEqual(decoderArgs(parseInputSource("a.mp4"), fakeInfo(64, 48)).slice(-3), [
+  assert.deepEqual(decoderArgs(parseInputSource("a.mp4"), videoInfoOf(64, 48)).slice(-3), [
     "-pix_fmt",
     "rgb24",
     "pipe:1",
   ]);
   assert.deepEqual(
-    decoderArgs(parseInputSource("a.mp4"), fakeInfo(64, 48), undefined, "yuv420p").slice(-3),
+    decoderArgs(parseInputSource("a.mp4"), videoInfoOf(64, 48), undefined, "yuv420p").slice(-3),
     ["-pix_fmt", "yuv420p", "pipe:1"],
   );
   const rgb = await decodeAll(LAVFI);
@@ -115,7 +115,7 @@ Deno.test("yuv420p frames are decoded with their format and size, luma plane fir
 });
 
 Deno.test("yuv420p frames go to the encoder as they are; a frame in another format fails", async () => {
-  const info = fakeInfo(64, 48);
+  const info = videoInfoOf(64, 48);
   const options = {
     target: parseOutputTarget(`${dir}/x.mp4`),
     width: 64,
@@ -224,7 +224,7 @@ Deno.test("the overlay never draws on yuv420p and hands frames with nothing to d
 });
 
 Deno.test("the pipeline carries yuv420p only when no stage reads or draws pixels", () => {
-  const info = fakeInfo(64, 48);
+  const info = videoInfoOf(64, 48);
   assert.equal(transportFormat({ info, segmentation: withoutMasks() }), "yuv420p");
   assert.equal(transportFormat({ info, segmentation: oneDisc() }), "rgb24");
   assert.equal(transportFormat({ info, segmentation: oneDisc(), readsPixels: false }), "yuv420p");
@@ -236,7 +236,10 @@ Deno.test("the pipeline carries yuv420p only when no stage reads or draws pixels
     transportFormat({ info, segmentation: withoutMasks(), codec: "lossless" }),
     "rgb24",
   );
-  assert.equal(transportFormat({ info: fakeInfo(65, 48), segmentation: withoutMasks() }), "rgb24");
+  assert.equal(
+    transportFormat({ info: videoInfoOf(65, 48), segmentation: withoutMasks() }),
+    "rgb24",
+  );
 });
 
 Deno.test("a pass-through pipeline runs in yuv420p; a masked one still draws in rgb24", async () => {
@@ -305,19 +308,3 @@ Deno.test("the segment command's pass-through keeps every frame and matches its 
     assert.ok(db > 30, `frame ${i}: PSNR ${db.toFixed(1)} dB against the input`);
   });
 });
-
-function fakeInfo(width: number, height: number): VideoInfo {
-  return {
-    width,
-    height,
-    codedWidth: width,
-    codedHeight: height,
-    frameRate: { num: 25, den: 1 },
-    fps: 25,
-    rotation: 0,
-    pixelFormat: "yuv420p",
-    codec: "rawvideo",
-    formatName: "lavfi",
-    hasAudio: false,
-  };
-}

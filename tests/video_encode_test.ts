@@ -17,6 +17,7 @@ import {
   ffmpegChildren,
   ffprobeStreams,
   makeClip,
+  videoInfoOf,
 } from "./helpers/video.ts";
 
 const dir = await Deno.makeTempDir({ prefix: "encode_test_" });
@@ -223,8 +224,8 @@ Deno.test("an encoder that cannot open its output errors with one line", async (
       lastValueFrom(
         decodeVideo(
           parseInputSource("lavfi:testsrc2=size=64x48:rate=25:duration=1"),
-          { ...fakeInfo(64, 48) },
-        ).pipe(withoutMasks(), encodeVideo(encodeOptions(fakeInfo(64, 48), output))),
+          { ...videoInfoOf(64, 48) },
+        ).pipe(withoutMasks(), encodeVideo(encodeOptions(videoInfoOf(64, 48), output))),
       ),
     (error: Error) => {
       assert.ok(error instanceof FfmpegProcessError, String(error));
@@ -251,22 +252,6 @@ Deno.test("frames pass the sink in order, each after it is written", async () =>
   // ffmpeg copes with the lavfi pixel format independently of the frame content.
   await ffmpeg(["-i", output, "-f", "null", "-"]);
 });
-
-function fakeInfo(width: number, height: number): VideoInfo {
-  return {
-    width,
-    height,
-    codedWidth: width,
-    codedHeight: height,
-    frameRate: { num: 25, den: 1 },
-    fps: 25,
-    rotation: 0,
-    pixelFormat: "yuv420p",
-    codec: "rawvideo",
-    formatName: "lavfi",
-    hasAudio: false,
-  };
-}
 
 Deno.test("a live encoder keeps every frame of a burst, each stamped after the one before", async () => {
   // Frames written back to back reach ffmpeg within the same millisecond of wall-clock time; each

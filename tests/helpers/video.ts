@@ -5,6 +5,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import type { VideoInfo } from "../../src/video/probe.ts";
 
 /** Absolute path of the segment command's entry point. */
 export const SEGMENT_CLI: string = fileURLToPath(
@@ -199,4 +200,21 @@ export function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** What a probe would say of a 25 fps, yuv420p, silent stream of `width`x`height` frames made in a test. */
+export function videoInfoOf(width: number, height: number): VideoInfo {
+  return {
+    width,
+    height,
+    codedWidth: width,
+    codedHeight: height,
+    frameRate: { num: 25, den: 1 },
+    fps: 25,
+    rotation: 0,
+    pixelFormat: "yuv420p",
+    codec: "rawvideo",
+    formatName: "lavfi",
+    hasAudio: false,
+  };
 }
