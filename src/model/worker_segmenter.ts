@@ -137,23 +137,9 @@ export class WorkerSegmenter implements Segmenter {
     try {
       await Promise.all([
         ...encoders.map((w) =>
-          w.request({
-            kind: "open",
-            encoder: options.encoder,
-            decoder: options.decoder,
-            threads: options.encoderThreads,
-            role: "encoder",
-            nice: options.nice,
-          })
+          w.request(openRequest(options, "encoder", options.encoderThreads, options.nice))
         ),
-        decoder.request({
-          kind: "open",
-          encoder: options.encoder,
-          decoder: options.decoder,
-          threads: options.decoderThreads ?? 1,
-          role: "decoder",
-          nice: options.nice,
-        }),
+        decoder.request(openRequest(options, "decoder", options.decoderThreads ?? 1, options.nice)),
       ]);
     } catch (error) {
       await Promise.all(all.map((w) => w.close()));
@@ -214,14 +200,7 @@ export class WorkerSegmenter implements Segmenter {
     return this.#backgroundDecoder ??= (async () => {
       const worker = new ModelWorker();
       try {
-        await worker.request({
-          kind: "open",
-          encoder: this.#options.encoder,
-          decoder: this.#options.decoder,
-          threads: 1,
-          role: "decoder",
-          nice: BACKGROUND_DECODER_NICE,
-        });
+        await worker.request(openRequest(this.#options, "decoder", 1, BACKGROUND_DECODER_NICE));
       } catch (error) {
         await worker.close();
         throw error;
@@ -251,6 +230,16 @@ export class WorkerSegmenter implements Segmenter {
 
 /** Niceness of the background decoder: the lowest, below the pipeline and the model's other work. */
 export const BACKGROUND_DECODER_NICE = 19;
+
+/** The request that opens a worker's session for `role`. */
+function openRequest(
+  options: WorkerSegmenterOptions,
+  role: "encoder" | "decoder",
+  threads: number | undefined,
+  nice: number | undefined,
+): Request {
+  return { kind: "open", encoder: options.encoder, decoder: options.decoder, threads, role, nice };
+}
 
 function decodeIn(
   worker: ModelWorker,

@@ -48,8 +48,6 @@ interface PendingRefinement {
   readonly frameIndex: number;
   readonly fork: ObjectTracker;
   readonly marks: MotionMarks;
-  /** Whether it runs a discovery pass (the discovery lane), else it only tracks. */
-  readonly discovers: boolean;
   /** Whether it applies user prompts (a discovery pass waits for those to land). */
   readonly prompted: boolean;
   /** True once the fork has refined the frame. */
@@ -264,7 +262,6 @@ export class KeyframeTracker {
       frameIndex: frame.index,
       fork,
       marks: this.#propagator.mark(),
-      discovers,
       prompted: prompts.length > 0,
       finished: false,
       done: Promise.resolve(),
@@ -315,8 +312,9 @@ export class KeyframeTracker {
   }
 
   /**
-   * Counts a pass starting on `frameIndex`, due since `dueSince`. With a period, the scheduled
-   * passes that fell while it could not start are skipped, and its delay counts from the last of them.
+   * Counts a pass starting on `frameIndex`, first seen due on `seenDue`. With a period, a pass is
+   * due one period after the last one started; the scheduled passes that fell while it could not
+   * start are skipped, and its delay counts from the last of them.
    */
   #discoveryStarts(seenDue: number, frameIndex: number): void {
     const every = this.#options.discovery?.every;

@@ -240,20 +240,17 @@ export class TrackerState {
   /**
    * @internal Takes over what `other` (a {@link copy} refined on an earlier frame) decided later
    * than this state: of each object the copy with the later `decidedFrame` (this one's on a tie),
-   * the objects `other` added, and none it or this state forgot. Returns the ids taken over.
+   * the objects `other` added, and none it or this state forgot.
    */
-  merge(other: TrackerState): number[] {
+  merge(other: TrackerState): void {
     for (const id of other.#forgotten) this.remove(id);
-    const taken: number[] = [];
     for (const [id, theirs] of other.#tracks) {
       if (this.#forgotten.has(id)) continue;
       const mine = this.#tracks.get(id);
       if (mine && mine.decidedFrame >= theirs.decidedFrame) continue;
       this.#tracks.set(id, { ...theirs });
-      taken.push(id);
     }
     this.#largestId = Math.max(this.#largestId, other.#largestId);
-    return taken;
   }
 
   /** @internal Starts processing a frame. */
