@@ -8,9 +8,12 @@
 import { encodeLabelMapPng, maskPngName } from "../export/label_map.ts";
 import { samplesReadme } from "./describe.ts";
 import { ffmpegVersion, openSampleVideo, type SampleVideoWriter } from "./sample_video.ts";
-import { renderSceneFrame, type Scene, sceneTextures } from "./scene.ts";
+import { sceneTruthJson } from "../eval/scene_truth.ts";
+import { proceduralScene } from "./procedural.ts";
+import { renderSceneFrame, renderSceneLabels, type Scene, sceneTextures } from "./scene.ts";
 import { SAMPLE_SCENES } from "./scenes.ts";
 import { type ObjectTimeline, SampleTimeline } from "./timeline.ts";
+import { TruthRecorder } from "./truth_recorder.ts";
 
 /** Options of `generateSamples` / `generateSample`. */
 export interface GenerateOptions {
@@ -29,7 +32,8 @@ export interface GeneratedSample {
 
 /**
  * Renders one scene into `<outDir>/<scene.name>/`: `gt/` label maps (the directory is emptied
- * first), `prompts.json` and, unless disabled, `video.mp4`. Throws if the scene fails to show one
+ * first), `prompts.json`, `truth.json` (see `eval/scene_truth.ts`) and, unless disabled,
+ * `video.mp4`. Throws if the scene fails to show one
  * of its events (see `SampleTimeline`), leaving no video behind.
  *
  * @example
@@ -54,6 +58,7 @@ export async function generateSample(
   try {
     const textures = sceneTextures(scene);
     const timeline = new SampleTimeline(scene);
+    const truth = new TruthRecorder(scene);
     for (let t = 0; t < scene.frames; t++) {
       const frame = renderSceneFrame(scene, textures, t);
       const png = encodeLabelMapPng({
@@ -66,15 +71,51 @@ export async function generateSample(
         Deno.writeFile(`${gtDir}/${maskPngName(t)}`, png),
       ]);
       timeline.add(t, frame.labels, frame.inFrameArea);
+      truth.add(t, frame.labels, frame.inFrameArea);
     }
     const timelines = timeline.finish();
     await Deno.writeTextFile(`${directory}/prompts.json`, promptsJson(timelines));
+    await Deno.writeTextFile(`${directory}/truth.json`, sceneTruthJson(truth.finish()));
     await video?.finish();
     return { scene, directory, timelines };
   } catch (error) {
     await video?.abort();
     throw error;
   }
+}
+
+/** Scenes drawn for one seed before giving up (each attempt draws another scene). */
+const SEED_ATTEMPTS = 8;
+
+/**
+ * The scene of `seed` (see `procedural.ts`) whose story holds: every object shows itself enough
+ * to be prompted. Checked on label maps only (cheap); the first scene drawn that passes is kept.
+ *
+ * @example
+ * ```ts
+ * const sample = await generateSample(seededScene(7), "suite");
+ * ```
+ */
+export function seededScene(seed: number): Scene {
+  let failure = "";
+  for (let attempt = 0; attempt < SEED_ATTEMPTS; attempt++) {
+    const scene = proceduralScene(seed, attempt);
+    const textures = sceneTextures(scene);
+    const timeline = new SampleTimeline(scene);
+    for (let t = 0; t < scene.frames; t++) {
+      const { labels, inFrameArea } = renderSceneLabels(scene, textures, t);
+      timeline.add(t, labels, inFrameArea);
+    }
+    try {
+      timeline.finish();
+      return scene;
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+  }
+  throw new Error(
+    `seed ${seed}: no scene passed its checks in ${SEED_ATTEMPTS} draws (${failure})`,
+  );
 }
 
 /**

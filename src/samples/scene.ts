@@ -1,7 +1,8 @@
 /**
- * Description and rasterisation of a synthetic sample scene: a textured background panning
- * under textured objects that move smoothly, drawn back to front. Each frame yields the rgb24
- * pixels and the exact ground-truth label map of what is visible.
+ * Description and rasterisation of a synthetic sample scene: a textured background panning (and
+ * optionally zooming) under textured objects that move, turn and change size, drawn back to
+ * front. Each frame yields the rgb24 pixels and the exact ground-truth label map of what is
+ * visible.
  * @module
  */
 import { hsvToRgb, type Rgb } from "../render/palette.ts";
@@ -25,6 +26,31 @@ export interface SceneObject {
   readonly sway?: { readonly amplitude: readonly [number, number]; readonly period: number };
   /** Rotation at frame 0 and per frame, in radians. */
   readonly rotation?: { readonly start: number; readonly perFrame: number };
+  /**
+   * The centre on every frame, replacing `start`, `velocity` and `sway` (any motion: curves,
+   * turns, jumps while out of the frame). Frames past its end keep its last position.
+   */
+  readonly path?: readonly (readonly [number, number])[];
+  /** Size change per frame: the shape is scaled by `max(0.2, 1 + growth * t)` (default 0). */
+  readonly growth?: number;
+  /** Colour saturation in [0, 1] (default 0.8); a low value makes a grey object. */
+  readonly saturation?: number;
+}
+
+/** How the background is coloured: value noise mapped onto a gradient between two colours. */
+export interface BackgroundStyle {
+  readonly dark: Rgb;
+  readonly light: Rgb;
+  /** Lattice spacing of each noise octave in pixels (each divides 512), and their weights. */
+  readonly cells: readonly number[];
+  readonly weights: readonly number[];
+  /** Amplitude of the fine grain, in grey levels. */
+  readonly grain: number;
+  /**
+   * A second gradient, mixed in by a slow noise: large patches of another colour (strong colour
+   * variation across the frame).
+   */
+  readonly accent?: { readonly dark: Rgb; readonly light: Rgb };
 }
 
 /** What a sample must show; the generator checks these against its ground truth. */
@@ -44,6 +70,10 @@ export interface Scene {
   readonly seed: number;
   /** Background pan in pixels per frame (the texture moves by minus this). */
   readonly pan: readonly [number, number];
+  /** Background magnification per frame about the frame's centre: `1 + zoom * t` (default 0). */
+  readonly zoom?: number;
+  /** Default: olive grey to warm stone, smooth noise (see {@link DEFAULT_BACKGROUND}). */
+  readonly background?: BackgroundStyle;
   readonly objects: readonly SceneObject[];
   readonly events: readonly SceneEvent[];
 }
@@ -56,15 +86,23 @@ export interface RenderedFrame {
   readonly inFrameArea: ReadonlyMap<number, number>;
 }
 
-/** Background palette: low-saturation olive grey to warm stone, far from the objects' hues. */
-const BACKGROUND_DARK: Rgb = [84, 90, 80];
-const BACKGROUND_LIGHT: Rgb = [172, 164, 148];
-const OBJECT_SATURATION = 0.8;
+/** The committed samples' background: low-saturation olive grey to warm stone, smooth noise. */
+export const DEFAULT_BACKGROUND: BackgroundStyle = {
+  dark: [84, 90, 80],
+  light: [172, 164, 148],
+  cells: [128, 64, 32],
+  weights: [0.55, 0.3, 0.15],
+  grain: 26,
+};
+/** Saturation of an object's colour unless it says otherwise. */
+export const OBJECT_SATURATION = 0.8;
 
 /** Textures a scene needs, built once per scene from its seed. */
 export interface SceneTextures {
   readonly background: Texture;
   readonly grain: Texture;
+  /** Where the accent colour shows (with `background.accent` only). */
+  readonly accent?: Texture;
   readonly objects: ReadonlyMap<number, Texture>;
 }
 
@@ -78,9 +116,13 @@ export interface SceneTextures {
  * ```
  */
 export function sceneTextures(scene: Scene): SceneTextures {
+  const style = scene.background ?? DEFAULT_BACKGROUND;
   return {
-    background: valueNoiseTexture(512, [128, 64, 32], [0.55, 0.3, 0.15], scene.seed),
+    background: valueNoiseTexture(512, style.cells, style.weights, scene.seed),
     grain: valueNoiseTexture(256, [8, 4], [0.6, 0.4], scene.seed + 1),
+    ...(style.accent
+      ? { accent: valueNoiseTexture(512, [256, 128], [0.7, 0.3], scene.seed + 2) }
+      : {}),
     objects: new Map(
       scene.objects.map((
         o,
@@ -98,6 +140,10 @@ export function sceneTextures(scene: Scene): SceneTextures {
  * ```
  */
 export function objectCentre(object: SceneObject, t: number): [number, number] {
+  if (object.path) {
+    const at = object.path[Math.max(0, Math.min(object.path.length - 1, Math.round(t)))];
+    return [at[0], at[1]];
+  }
   let x = object.start[0] + object.velocity[0] * t;
   let y = object.start[1] + object.velocity[1] * t;
   if (object.sway) {
@@ -120,19 +166,96 @@ export function objectCentre(object: SceneObject, t: number): [number, number] {
 export function renderSceneFrame(scene: Scene, textures: SceneTextures, t: number): RenderedFrame {
   const { width, height } = scene;
   const rgb = new Uint8Array(width * height * 3);
-  const labels = new Uint16Array(width * height);
+  paintBackground(scene, textures, t, rgb);
+  const { labels, inFrameArea } = paintObjects(scene, textures, t, rgb);
+  return { rgb, labels, inFrameArea };
+}
+
+/**
+ * The label map and in-frame areas of frame `t` without the background (cheap: only the objects'
+ * pixels are visited), e.g. to check a scene's story before rendering it.
+ *
+ * @example
+ * ```ts
+ * const { labels } = renderSceneLabels(scene, sceneTextures(scene), 0);
+ * ```
+ */
+export function renderSceneLabels(
+  scene: Scene,
+  textures: SceneTextures,
+  t: number,
+): Omit<RenderedFrame, "rgb"> {
+  return paintObjects(scene, textures, t, new Uint8Array(scene.width * scene.height * 3));
+}
+
+/**
+ * The object's shape scale on frame `t`.
+ *
+ * @example
+ * ```ts
+ * objectScale({ ...object, growth: 0.01 }, 10); // 1.1
+ * ```
+ */
+export function objectScale(object: SceneObject, t: number): number {
+  return object.growth ? Math.max(0.2, 1 + object.growth * t) : 1;
+}
+
+/**
+ * The object's whole area on frame `t` in pixels (as if nothing hid it and the frame were
+ * endless): its shape's pixel count at its scale.
+ *
+ * @example
+ * ```ts
+ * objectArea({ ...object, shape: { kind: "disc", radius: 10 } }, 0); // 317
+ * ```
+ */
+export function objectArea(object: SceneObject, t: number): number {
+  const scale = objectScale(object, t);
+  const reach = Math.ceil(shapeBoundingRadius(object.shape));
+  let area = 0;
+  for (let y = -reach; y <= reach; y++) {
+    for (let x = -reach; x <= reach; x++) if (shapeContains(object.shape, x, y)) area++;
+  }
+  return Math.round(area * scale * scale);
+}
+
+function paintBackground(scene: Scene, textures: SceneTextures, t: number, rgb: Uint8Array): void {
+  const { width, height } = scene;
+  const style = scene.background ?? DEFAULT_BACKGROUND;
+  const { dark, light } = style;
+  const accent = style.accent && textures.accent
+    ? { ...style.accent, texture: textures.accent }
+    : undefined;
   const ox = scene.pan[0] * t, oy = scene.pan[1] * t;
+  const magnification = 1 + (scene.zoom ?? 0) * t;
+  const cx = width / 2, cy = height / 2;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const base = sampleTexture(textures.background, x + ox, y + oy);
-      const grain = (sampleTexture(textures.grain, x + ox, y + oy) - 0.5) * 26;
+      // Without zoom the texture is sampled at whole-pixel offsets, exactly as it always was.
+      const u = magnification === 1 ? x + ox : cx + (x - cx) / magnification + ox;
+      const v = magnification === 1 ? y + oy : cy + (y - cy) / magnification + oy;
+      const base = sampleTexture(textures.background, u, v);
+      const grain = (sampleTexture(textures.grain, u, v) - 0.5) * style.grain;
+      const mix = accent ? smoothstep(0.4, 0.6, sampleTexture(accent.texture, u, v)) : 0;
       const i = (y * width + x) * 3;
       for (let c = 0; c < 3; c++) {
-        const v = BACKGROUND_DARK[c] + (BACKGROUND_LIGHT[c] - BACKGROUND_DARK[c]) * base + grain;
-        rgb[i + c] = clampByte(v);
+        let value = dark[c] + (light[c] - dark[c]) * base;
+        if (accent) {
+          value += mix * (accent.dark[c] + (accent.light[c] - accent.dark[c]) * base - value);
+        }
+        rgb[i + c] = clampByte(value + grain);
       }
     }
   }
+}
+
+function paintObjects(
+  scene: Scene,
+  textures: SceneTextures,
+  t: number,
+  rgb: Uint8Array,
+): Omit<RenderedFrame, "rgb"> {
+  const labels = new Uint16Array(scene.width * scene.height);
   const inFrameArea = new Map<number, number>();
   const ordered = [...scene.objects].sort((a, b) => a.depth - b.depth || a.id - b.id);
   for (const object of ordered) {
@@ -141,7 +264,7 @@ export function renderSceneFrame(scene: Scene, textures: SceneTextures, t: numbe
       paintObject(scene, object, textures.objects.get(object.id)!, t, rgb, labels),
     );
   }
-  return { rgb, labels, inFrameArea };
+  return { labels, inFrameArea };
 }
 
 function paintObject(
@@ -156,18 +279,20 @@ function paintObject(
   const [cx, cy] = objectCentre(object, t);
   const angle = (object.rotation?.start ?? 0) + (object.rotation?.perFrame ?? 0) * t;
   const cos = Math.cos(angle), sin = Math.sin(angle);
-  const reach = Math.ceil(shapeBoundingRadius(object.shape)) + 1;
+  const scale = objectScale(object, t);
+  const saturation = object.saturation ?? OBJECT_SATURATION;
+  const reach = Math.ceil(shapeBoundingRadius(object.shape) * scale) + 1;
   const x0 = Math.max(0, Math.floor(cx - reach)), x1 = Math.min(width - 1, Math.ceil(cx + reach));
   const y0 = Math.max(0, Math.floor(cy - reach)), y1 = Math.min(height - 1, Math.ceil(cy + reach));
   let area = 0;
   for (let y = y0; y <= y1; y++) {
     for (let x = x0; x <= x1; x++) {
       const dx = x - cx, dy = y - cy;
-      const lx = cos * dx + sin * dy, ly = -sin * dx + cos * dy;
+      const lx = (cos * dx + sin * dy) / scale, ly = (-sin * dx + cos * dy) / scale;
       if (!shapeContains(object.shape, lx, ly)) continue;
       area++;
       const value = 0.74 + 0.2 * sampleTexture(texture, lx + 64, ly + 64);
-      const [r, g, b] = hsvToRgb(object.hue, OBJECT_SATURATION, value);
+      const [r, g, b] = hsvToRgb(object.hue, saturation, value);
       const i = (y * width + x) * 3;
       rgb[i] = r;
       rgb[i + 1] = g;
@@ -176,6 +301,11 @@ function paintObject(
     }
   }
   return area;
+}
+
+function smoothstep(edge0: number, edge1: number, x: number): number {
+  const t = Math.max(0, Math.min(1, (x - edge0) / (edge1 - edge0)));
+  return t * t * (3 - 2 * t);
 }
 
 function clampByte(v: number): number {
