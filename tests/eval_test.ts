@@ -5,7 +5,7 @@ import { type FrameObjects, SequenceEvaluator } from "../src/eval/evaluator.ts";
 import { evaluateMasks } from "../src/eval/evaluate.ts";
 import { encodeLabelMapPng, maskPngName } from "../src/export/label_map.ts";
 import { frameMasksToJsonLine } from "../src/export/masks_jsonl.ts";
-import { maskToBbox } from "../src/segment/boxes.ts";
+import { maskToBbox } from "../src/segment/geometry/boxes.ts";
 
 const N = 20; // 20x20 frames: diagonal 28.3 px, so the DAVIS tolerance is ceil(0.226) = 1 px.
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { boxIou } from "../src/segment/boxes.ts";
+import { boxIou } from "../src/segment/geometry/boxes.ts";
 import { denseEverything } from "../src/segment/everything/dense.ts";
 import type { EverythingResult } from "../src/segment/everything/everything_mask.ts";
 import { hierarchicalEverything } from "../src/segment/everything/hierarchical.ts";

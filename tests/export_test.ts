@@ -9,7 +9,7 @@ import {
 } from "../src/export/masks_jsonl.ts";
 import { decodePng } from "../src/export/png.ts";
 import { labelMapFromMasks, maskPngName } from "../src/export/label_map.ts";
-import { maskToBbox } from "../src/segment/boxes.ts";
+import { maskToBbox } from "../src/segment/geometry/boxes.ts";
 import { encodeRle, rleCountsToString } from "../src/segment/rle.ts";
 import type { BinaryMask, FrameMasks, ObjectMask, SegmentedFrame } from "../src/segment/mask.ts";
 

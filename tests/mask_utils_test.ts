@@ -6,7 +6,7 @@ import {
   nmsBoxes,
   xywhToXyxy,
   xyxyToXywh,
-} from "../src/segment/boxes.ts";
+} from "../src/segment/geometry/boxes.ts";
 import { stabilityScore } from "../src/segment/stability.ts";
 import { connectedComponents, removeSmallRegions } from "../src/segment/regions.ts";
 import { deepestPoint, distanceTransform } from "../src/segment/distance.ts";

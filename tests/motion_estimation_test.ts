@@ -21,7 +21,7 @@ import {
   translation,
 } from "../src/segment/motion/similarity.ts";
 import { warpGrid, warpMask } from "../src/segment/motion/warp.ts";
-import { maskExtent } from "../src/segment/tracker/pixel_window.ts";
+import { maskExtent } from "../src/segment/geometry/pixel_window.ts";
 import { maskIou } from "./helpers/disc_scene.ts";
 import { renderTextured, type TexturedScene } from "./helpers/textured_scene.ts";
 

@@ -3,7 +3,7 @@ import { from, lastValueFrom, toArray } from "rxjs";
 import { renderOverlay } from "../src/render/overlay.ts";
 import { drawOverlay } from "../src/render/overlay_stage.ts";
 import { objectColors } from "../src/render/palette.ts";
-import { maskToBbox } from "../src/segment/boxes.ts";
+import { maskToBbox } from "../src/segment/geometry/boxes.ts";
 import type { Frame } from "../src/frame.ts";
 import type { BinaryMask, FrameMasks, ObjectMask } from "../src/segment/mask.ts";
 

@@ -10,7 +10,7 @@ import { assertRgbFrame, type Frame, frameByteLength } from "../src/frame.ts";
 import { drawsNothing, renderOverlay } from "../src/render/overlay.ts";
 import { drawOverlayInWorker } from "../src/render/overlay_in_worker.ts";
 import { objectColors } from "../src/render/palette.ts";
-import { maskToBbox } from "../src/segment/boxes.ts";
+import { maskToBbox } from "../src/segment/geometry/boxes.ts";
 import { type BinaryMask, frameMasksOf, type SegmentedFrame } from "../src/segment/mask.ts";
 import { decoderArgs, decodeVideo } from "../src/video/decode.ts";
 import { encoderArgs, encodeVideo } from "../src/video/encode.ts";

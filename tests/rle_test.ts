@@ -10,7 +10,7 @@ import {
   rleIou,
   rleToBbox,
 } from "../src/segment/rle.ts";
-import { maskArea, maskToBbox } from "../src/segment/boxes.ts";
+import { maskArea, maskToBbox } from "../src/segment/geometry/boxes.ts";
 import type { BinaryMask } from "../src/segment/mask.ts";
 import { createPrng, type Prng } from "../src/samples/prng.ts";
 

@@ -8,11 +8,11 @@ import { type DecodedPrompt, LOW_RES_SIDE } from "../src/segment/segmenter.ts";
 import { colourHistogram, histogramSimilarity } from "../src/segment/tracker/appearance.ts";
 import type { FrameCandidate } from "../src/segment/tracker/frame_candidate.ts";
 import { detectLoss, type LossEvidence } from "../src/segment/tracker/loss_detection.ts";
-import { lowResGrid } from "../src/segment/tracker/low_res_grid.ts";
+import { lowResGrid } from "../src/segment/geometry/low_res_grid.ts";
 import { blockedEdges, updateVelocity } from "../src/segment/tracker/motion.ts";
 import { chooseFreshOutput, chooseTrackedOutput } from "../src/segment/tracker/output_selection.ts";
 import { overlapArea, resolveOverlaps } from "../src/segment/tracker/overlap.ts";
-import { maskExtent, type PixelWindow } from "../src/segment/tracker/pixel_window.ts";
+import { maskExtent, type PixelWindow } from "../src/segment/geometry/pixel_window.ts";
 import { innerPoint, promptFromMask } from "../src/segment/tracker/prompt_from_mask.ts";
 import {
   acceptReacquisition,

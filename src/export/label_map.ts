@@ -9,7 +9,7 @@
  * @module
  */
 import type { BinaryMask, FrameMasks, ObjectMask } from "../segment/mask.ts";
-import { maskToBbox } from "../segment/boxes.ts";
+import { maskToBbox } from "../segment/geometry/boxes.ts";
 import { decodePng, encodePng } from "./png.ts";
 
 /** Largest object id a label map can hold (16-bit PNG). */

@@ -3,7 +3,7 @@
  * @module
  */
 import * as ort from "onnxruntime-node";
-import type { PixelWindow } from "../segment/tracker/pixel_window.ts";
+import type { PixelWindow } from "../segment/geometry/pixel_window.ts";
 import type { Frame } from "../frame.ts";
 import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
 import { DECODER_OUTPUTS, LOW_RES_SIDE } from "../segment/segmenter.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 import { LOW_RES_SIDE } from "../segment/segmenter.ts";
-import type { PixelWindow } from "../segment/tracker/pixel_window.ts";
+import type { PixelWindow } from "../segment/geometry/pixel_window.ts";
 import { IMAGE_SIZE } from "./tinysam/architecture.ts";
 import { resizedSize } from "./preprocess.ts";
 

@@ -7,7 +7,7 @@
  * behind an encode. Preprocessing runs in the encoder workers.
  * @module
  */
-import type { PixelWindow } from "../segment/tracker/pixel_window.ts";
+import type { PixelWindow } from "../segment/geometry/pixel_window.ts";
 import type { Frame } from "../frame.ts";
 import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
 import type { TinySamEmbedding } from "./onnx_segmenter.ts";

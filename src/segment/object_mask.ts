@@ -3,7 +3,7 @@
  * low-res logits (only that one), threshold at 0, measure.
  * @module
  */
-import { maskArea, maskToBbox } from "./boxes.ts";
+import { maskArea, maskToBbox } from "./geometry/boxes.ts";
 import type { ObjectMask } from "./mask.ts";
 import {
   type DecodedPrompt,

@@ -5,7 +5,7 @@
  */
 import type { Frame } from "../frame.ts";
 import type { BinaryMask, BoxXyxy } from "./mask.ts";
-import type { PixelWindow } from "./tracker/pixel_window.ts";
+import type { PixelWindow } from "./geometry/pixel_window.ts";
 
 /** Side of the square low-resolution logit grid the decoder returns (covers the padded 1024 frame). */
 export const LOW_RES_SIDE = 256;

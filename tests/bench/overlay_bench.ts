@@ -3,7 +3,7 @@
  * boxes and prompt markers). Run with `deno task bench`.
  */
 import { renderOverlay } from "../../src/render/overlay.ts";
-import { maskToBbox } from "../../src/segment/boxes.ts";
+import { maskToBbox } from "../../src/segment/geometry/boxes.ts";
 import type { Frame } from "../../src/frame.ts";
 import type { BinaryMask, FrameMasks } from "../../src/segment/mask.ts";
 import { createPrng } from "../../src/samples/prng.ts";

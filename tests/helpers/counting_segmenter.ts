@@ -3,7 +3,7 @@
  * masks upscaled), so tests and benchmarks can compare strategies by decoder prompts.
  * @module
  */
-import type { PixelWindow } from "../../src/segment/tracker/pixel_window.ts";
+import type { PixelWindow } from "../../src/segment/geometry/pixel_window.ts";
 import type { Frame } from "../../src/frame.ts";
 import type {
   DecodedPrompt,

@@ -4,7 +4,7 @@
  * for a model slower than the frame rate, deterministically.
  * @module
  */
-import type { PixelWindow } from "../../src/segment/tracker/pixel_window.ts";
+import type { PixelWindow } from "../../src/segment/geometry/pixel_window.ts";
 import type { Frame } from "../../src/frame.ts";
 import type {
   DecodedPrompt,

@@ -7,7 +7,7 @@
  * can be found. All other prompts, and every other call, pass through unchanged.
  * @module
  */
-import type { PixelWindow } from "../../src/segment/tracker/pixel_window.ts";
+import type { PixelWindow } from "../../src/segment/geometry/pixel_window.ts";
 import type { Frame } from "../../src/frame.ts";
 import type {
   DecodedPrompt,

@@ -7,7 +7,7 @@
 import type { DiscoveryContext, DiscoveryStep } from "../tracker/object_tracker.ts";
 import type { Observation } from "../tracker/object_state.ts";
 import { decodeRle } from "../rle.ts";
-import { xywhToXyxy } from "../boxes.ts";
+import { xywhToXyxy } from "../geometry/boxes.ts";
 import type { EverythingMask, EverythingStats } from "./everything_mask.ts";
 import type { EverythingOptions } from "./options.ts";
 import { type FoundMask, reconcileDiscoveries, type ReconcileOptions } from "./reconcile.ts";

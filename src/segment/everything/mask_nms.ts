@@ -4,7 +4,7 @@
  * torchvision's continuous box IoU.
  * @module
  */
-import { nmsBoxes } from "../boxes.ts";
+import { nmsBoxes } from "../geometry/boxes.ts";
 import type { BoxXywh, BoxXyxy } from "../mask.ts";
 
 /**

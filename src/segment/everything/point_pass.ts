@@ -16,7 +16,7 @@ import {
   type Segmenter,
 } from "../segmenter.ts";
 import { stabilityScore } from "../stability.ts";
-import { lowResGrid, pixelsOfCells, positiveCells } from "../tracker/low_res_grid.ts";
+import { lowResGrid, pixelsOfCells, positiveCells } from "../geometry/low_res_grid.ts";
 import { isBoxNearCropEdge } from "./crop_edge.ts";
 import type { EverythingMask, GridName } from "./everything_mask.ts";
 import { samBoxOf } from "./mask_nms.ts";

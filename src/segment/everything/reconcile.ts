@@ -4,7 +4,7 @@
  * Pure: it decides, the discovery step applies the decisions to the tracker.
  * @module
  */
-import { boxIou } from "../boxes.ts";
+import { boxIou } from "../geometry/boxes.ts";
 import type { BoxXyxy } from "../mask.ts";
 import { maskIou, type MeasuredMask, shiftedIntersection } from "./mask_overlap.ts";
 

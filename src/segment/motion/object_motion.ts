@@ -10,7 +10,7 @@
  * @module
  */
 import type { BinaryMask } from "../mask.ts";
-import type { PixelWindow } from "../tracker/pixel_window.ts";
+import type { PixelWindow } from "../geometry/pixel_window.ts";
 import { sampleGray } from "./gray_image.ts";
 import type { ImagePyramid, PyramidLevel } from "./image_pyramid.ts";
 import {

@@ -5,7 +5,7 @@
  * @module
  */
 import type { BinaryMask, BoxXyxy } from "../mask.ts";
-import { maskExtent, type PixelWindow } from "../tracker/pixel_window.ts";
+import { maskExtent, type PixelWindow } from "../geometry/pixel_window.ts";
 import { applyMotion, invertMotion, type Similarity } from "./similarity.ts";
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { Frame } from "../../frame.ts";
 import type { BinaryMask } from "../mask.ts";
-import type { PixelWindow } from "./pixel_window.ts";
+import type { PixelWindow } from "../geometry/pixel_window.ts";
 
 /** Bins per colour channel. */
 const BINS = 8;

@@ -12,8 +12,8 @@ import {
   outputLogits,
   type Segmenter,
 } from "../segmenter.ts";
-import { type LowResGrid, pixelsOfCells, positiveCells } from "./low_res_grid.ts";
-import { isEmptyWindow, maskExtent, type PixelWindow } from "./pixel_window.ts";
+import { type LowResGrid, pixelsOfCells, positiveCells } from "../geometry/low_res_grid.ts";
+import { isEmptyWindow, maskExtent, type PixelWindow } from "../geometry/pixel_window.ts";
 
 /** Where a candidate came from. */
 export type CandidateSource = "prompt" | "propagation" | "reacquisition" | "observation";

@@ -6,7 +6,12 @@
  */
 import type { BoxXyxy } from "../mask.ts";
 import type { LossReason } from "./object_state.ts";
-import { boxCentre, clipBox, type PixelWindow, shareInsideFrame } from "./pixel_window.ts";
+import {
+  boxCentre,
+  clipBox,
+  type PixelWindow,
+  shareInsideFrame,
+} from "../geometry/pixel_window.ts";
 
 /** Thresholds of {@link detectLoss}. */
 export interface LossOptions {

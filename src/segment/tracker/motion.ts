@@ -9,7 +9,7 @@
  */
 import type { BoxXyxy } from "../mask.ts";
 import type { Velocity } from "./object_state.ts";
-import { isEmptyWindow, type PixelWindow, windowsIntersect } from "./pixel_window.ts";
+import { isEmptyWindow, type PixelWindow, windowsIntersect } from "../geometry/pixel_window.ts";
 
 /** Distance (pixels) within which an edge counts as touching the frame border or a neighbour. */
 const CONTACT_PX = 2;

@@ -31,9 +31,14 @@ import { movedBox, movedWindow, warpGrid, warpMask } from "../motion/warp.ts";
 import { motionFactor } from "../motion/gray_image.ts";
 import { LOW_RES_SIDE } from "../segmenter.ts";
 import type { FrameCandidate } from "./frame_candidate.ts";
-import { type LowResGrid, lowResGrid, positiveCells } from "./low_res_grid.ts";
+import { type LowResGrid, lowResGrid, positiveCells } from "../geometry/low_res_grid.ts";
 import type { ObjectTrack } from "./object_state.ts";
-import { isEmptyWindow, maskExtent, type PixelWindow, shareInsideFrame } from "./pixel_window.ts";
+import {
+  isEmptyWindow,
+  maskExtent,
+  type PixelWindow,
+  shareInsideFrame,
+} from "../geometry/pixel_window.ts";
 import type { TrackerState } from "./tracker_state.ts";
 
 /** Options of {@link MotionPropagator}. */

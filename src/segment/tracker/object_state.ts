@@ -3,7 +3,7 @@
  * @module
  */
 import type { BinaryMask, BoxXyxy } from "../mask.ts";
-import type { PixelWindow } from "./pixel_window.ts";
+import type { PixelWindow } from "../geometry/pixel_window.ts";
 
 /** `tracked`: drawn on the current frame; `lost`: not drawn, its last state kept for re-acquisition. */
 export type ObjectStatus = "tracked" | "lost";

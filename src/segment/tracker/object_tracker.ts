@@ -24,7 +24,12 @@ import {
   type FrameCandidate,
 } from "./frame_candidate.ts";
 import { detectLoss, type LossOptions } from "./loss_detection.ts";
-import { cellsOfWindow, type LowResGrid, lowResGrid, positiveCellCount } from "./low_res_grid.ts";
+import {
+  cellsOfWindow,
+  type LowResGrid,
+  lowResGrid,
+  positiveCellCount,
+} from "../geometry/low_res_grid.ts";
 import type { ObjectTrack, Velocity } from "./object_state.ts";
 import {
   chooseFreshOutput,
@@ -33,7 +38,12 @@ import {
   type TrackedOutputOptions,
 } from "./output_selection.ts";
 import { overlapArea, resolveOverlaps } from "./overlap.ts";
-import { type PixelWindow, windowFromBox, windowsIntersect, windowToXywh } from "./pixel_window.ts";
+import {
+  type PixelWindow,
+  windowFromBox,
+  windowsIntersect,
+  windowToXywh,
+} from "../geometry/pixel_window.ts";
 import { PromptSchedule } from "./prompt_schedule.ts";
 import {
   negativePoints,

@@ -12,9 +12,9 @@ import {
   outputLogits,
   type PromptSet,
 } from "../segmenter.ts";
-import type { LowResGrid } from "./low_res_grid.ts";
+import type { LowResGrid } from "../geometry/low_res_grid.ts";
 import type { Velocity } from "./object_state.ts";
-import { isEmptyWindow, type PixelWindow } from "./pixel_window.ts";
+import { isEmptyWindow, type PixelWindow } from "../geometry/pixel_window.ts";
 
 /** The chosen output and why. */
 export interface OutputChoice {

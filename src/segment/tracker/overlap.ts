@@ -5,7 +5,7 @@
  * @module
  */
 import type { FrameCandidate } from "./frame_candidate.ts";
-import { intersectWindows, isEmptyWindow, maskExtent } from "./pixel_window.ts";
+import { intersectWindows, isEmptyWindow, maskExtent } from "../geometry/pixel_window.ts";
 
 /** A candidate's strength at pixel `i` (its logit when known). */
 export type PixelStrength = (candidate: FrameCandidate, i: number) => number;

@@ -18,7 +18,7 @@ import {
   type PixelWindow,
   windowFromBox,
   windowToBox,
-} from "./pixel_window.ts";
+} from "../geometry/pixel_window.ts";
 
 /** How prompts are built from masks. */
 export interface PromptFromMaskOptions {

@@ -9,7 +9,7 @@
 import type { BoxXyxy } from "../mask.ts";
 import { predictBox } from "./motion.ts";
 import type { ObjectTrack } from "./object_state.ts";
-import { clipBox, growBox, type PixelWindow, windowFromBox } from "./pixel_window.ts";
+import { clipBox, growBox, type PixelWindow, windowFromBox } from "../geometry/pixel_window.ts";
 
 /** How lost objects are searched for and when a find is accepted. */
 export interface ReacquisitionOptions {

@@ -8,7 +8,7 @@ import { blendHistograms } from "./appearance.ts";
 import { candidateAppearance, type FrameCandidate } from "./frame_candidate.ts";
 import { blockedEdges, updateVelocity } from "./motion.ts";
 import type { LossReason, ObjectTrack, TrackOrigin } from "./object_state.ts";
-import type { PixelWindow } from "./pixel_window.ts";
+import type { PixelWindow } from "../geometry/pixel_window.ts";
 
 /** Weight of a new observation in the running appearance. */
 const APPEARANCE_RATE = 0.1;

@@ -18,7 +18,7 @@ import type {
   Observation,
   Velocity,
 } from "./object_state.ts";
-import { maskExtent, type PixelWindow, windowToBox } from "./pixel_window.ts";
+import { maskExtent, type PixelWindow, windowToBox } from "../geometry/pixel_window.ts";
 import { commitCandidate, markLost, type PreviousSighting, startTrack } from "./track_update.ts";
 
 /** Default largest number of objects held (tracked and lost). */

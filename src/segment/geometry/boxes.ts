@@ -6,7 +6,7 @@
  * extent `[xmin, ymin, xmax + 1, ymax + 1]`, so that `x1 - x0 = w`.
  * @module
  */
-import type { BinaryMask, BoxXywh, BoxXyxy } from "./mask.ts";
+import type { BinaryMask, BoxXywh, BoxXyxy } from "../mask.ts";
 
 /**
  * Tight `[x, y, w, h]` box of a mask's foreground; `[0, 0, 0, 0]` when the mask is empty.
