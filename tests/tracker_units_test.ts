@@ -15,13 +15,11 @@ import { overlapArea, resolveOverlaps } from "../src/segment/tracker/overlap.ts"
 import { maskExtent, type PixelWindow } from "../src/segment/geometry/pixel_window.ts";
 import { innerPoint, promptFromMask } from "../src/segment/tracker/prompt_from_mask.ts";
 import {
-  acceptReacquisition,
   emergencePoint,
-  type ReacquisitionEvidence,
   searchBox,
   searchesOn,
   searchPoints,
-} from "../src/segment/tracker/reacquisition.ts";
+} from "../src/segment/tracker/search_area.ts";
 import { hueRgb, renderDiscFrame } from "./helpers/disc_scene.ts";
 
 const W = 160, H = 120;
@@ -375,40 +373,6 @@ Deno.test("searchesOn: every frame at first, then every third frame, then never"
   assert.deepEqual([40, 41, 42, 43].map((f) => searchesOn(10, f)), [true, false, false, true]);
   assert.ok(!searchesOn(10, 160) && !searchesOn(10, 400));
   assert.ok(!searchesOn(10, 11, { forFrames: 0 }));
-});
-
-function find(overrides: Partial<ReacquisitionEvidence> = {}): ReacquisitionEvidence {
-  return {
-    area: 900,
-    bounds: { x0: 120, y0: 120, x1: 150, y1: 150 },
-    score: 0.9,
-    appearance: 0.8,
-    overlapShare: 0,
-    referenceArea: 1000,
-    searchBox: [80, 80, 200, 200],
-    frameWidth: 640,
-    frameHeight: 360,
-    ...overrides,
-  };
-}
-
-Deno.test("acceptReacquisition takes a confident, plausible find and rejects the rest", () => {
-  assert.ok(acceptReacquisition(find()));
-  assert.ok(!acceptReacquisition(find({ score: 0.5 })), "low score");
-  assert.ok(!acceptReacquisition(find({ area: 50 })), "a speck");
-  assert.ok(!acceptReacquisition(find({ area: 5000 })), "far too large");
-  assert.ok(!acceptReacquisition(find({ appearance: 0.2 })), "other colours");
-  assert.ok(!acceptReacquisition(find({ overlapShare: 0.5 })), "another object");
-  assert.ok(
-    !acceptReacquisition(find({ bounds: { x0: 80, y0: 120, x1: 150, y1: 150 } })),
-    "runs into the search box side",
-  );
-  assert.ok(
-    acceptReacquisition(
-      find({ searchBox: [0, 80, 200, 200], bounds: { x0: 0, y0: 120, x1: 30, y1: 150 } }),
-    ),
-    "the frame border is not a search box side",
-  );
 });
 
 Deno.test("appearance: same colours are alike, different colours are not", () => {

@@ -8,6 +8,7 @@ import type { Frame } from "../frame.ts";
 import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
 import { DECODER_OUTPUTS, LOW_RES_SIDE } from "../segment/segmenter.ts";
 import { decoderBatch, tokenCount } from "./decoder_inputs.ts";
+import { pooledEmbedding } from "./pooled_embedding.ts";
 import { upscaleMaskLogits } from "./postprocess.ts";
 import { encoderInput } from "./preprocess.ts";
 import { EMBEDDING_DIM, EMBEDDING_SIDE, IMAGE_SIZE } from "./tinysam/architecture.ts";
@@ -180,6 +181,11 @@ export class OnnxSegmenter implements Segmenter {
     window?: PixelWindow,
   ): Float32Array {
     return upscaleMaskLogits(lowResLogits, embedding.frameWidth, embedding.frameHeight, window);
+  }
+
+  /** The image embedding averaged under the region (see `pooled_embedding.ts`). */
+  describe(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
+    return pooledEmbedding((embedding as TinySamEmbedding).imageEmbeddings, lowResLogits);
   }
 
   #opened(

@@ -11,6 +11,7 @@ import type { PixelWindow } from "../segment/geometry/pixel_window.ts";
 import type { Frame } from "../frame.ts";
 import type { DecodedPrompt, FrameEmbedding, PromptSet, Segmenter } from "../segment/segmenter.ts";
 import type { TinySamEmbedding } from "./onnx_segmenter.ts";
+import { pooledEmbedding } from "./pooled_embedding.ts";
 import { upscaleMaskLogits } from "./postprocess.ts";
 import type { WorkerReply, WorkerRequest } from "./segmenter_worker.ts";
 
@@ -191,6 +192,7 @@ export class WorkerSegmenter implements Segmenter {
         return await decodeIn(await this.#openBackgroundDecoder(), embedding, prompts);
       },
       upscaleLogits: (embedding, logits, window) => this.upscaleLogits(embedding, logits, window),
+      describe: (embedding, logits) => this.describe(embedding, logits),
       // Released with this segmenter.
       dispose: () => Promise.resolve(),
     };
@@ -207,6 +209,11 @@ export class WorkerSegmenter implements Segmenter {
       }
       return worker;
     })();
+  }
+
+  /** The image embedding averaged under the region (see `pooled_embedding.ts`), in this thread. */
+  describe(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
+    return pooledEmbedding((embedding as TinySamEmbedding).imageEmbeddings, lowResLogits);
   }
 
   upscaleLogits(

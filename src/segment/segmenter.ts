@@ -66,6 +66,14 @@ export interface Segmenter {
     lowResLogits: Float32Array,
     window?: PixelWindow,
   ): Float32Array;
+  /**
+   * What the model sees under a region: a unit-length descriptor of the region whose low-res
+   * logits (`LOW_RES_SIDE`^2, one output) are positive, e.g. the image embedding averaged over
+   * it. Two regions showing the same object have descriptors with a high dot product. Optional:
+   * a segmenter without an embedding worth describing omits it, and the tracker's appearance
+   * memory then keeps colours only. Returns an empty array for an empty region.
+   */
+  describe?(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array;
   /** Releases sessions and buffers. */
   dispose(): Promise<void>;
   /**

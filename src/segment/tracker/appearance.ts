@@ -1,12 +1,17 @@
 /**
- * An object's appearance as a coarse colour histogram of the frame under its mask, and how alike
- * two histograms are (Bhattacharyya coefficient). Used to reject a mask that slid onto something
- * else and to confirm that a re-acquired mask is the same object.
+ * An object's appearance, and how alike two appearances are. Every segmenter gives colours: a
+ * coarse histogram of the frame under the mask (compared by the Bhattacharyya coefficient). A
+ * segmenter that can describe a region (`Segmenter.describe`, e.g. TinySAM's image embedding
+ * pooled under the mask) also gives a unit-length descriptor (compared by the dot product). Used
+ * to reject a mask that slid onto something else and to recognise a lost object when it shows
+ * again.
  * @module
  */
 import type { Frame } from "../../frame.ts";
 import type { BinaryMask } from "../mask.ts";
 import type { PixelWindow } from "../geometry/pixel_window.ts";
+import type { LowResGrid } from "../geometry/low_res_grid.ts";
+import { LOW_RES_SIDE } from "../segmenter.ts";
 
 /** Bins per colour channel. */
 const BINS = 8;
@@ -34,6 +39,45 @@ export function colourHistogram(frame: Frame, mask: BinaryMask, window: PixelWin
       if (mask.data[i] === 0) continue;
       const r = frame.data[i * 3] >> shift, g = frame.data[i * 3 + 1] >> shift;
       const b = frame.data[i * 3 + 2] >> shift;
+      histogram[(r * BINS + g) * BINS + b]++;
+      total++;
+    }
+  }
+  if (total > 0) { for (let k = 0; k < histogram.length; k++) histogram[k] /= total; }
+  return histogram;
+}
+
+/**
+ * The colour histogram of a region given by low-res logits (positive = inside, within the cells
+ * `cells`), sampling the frame at the centre of each cell: cheap enough to screen many regions
+ * before any is upscaled. Same bins and normalisation as {@link colourHistogram}.
+ *
+ * @example
+ * ```ts
+ * const colours = regionColourHistogram(frame, logits, lowResGrid(frame.width, frame.height), cells);
+ * ```
+ */
+export function regionColourHistogram(
+  frame: Frame,
+  lowResLogits: Float32Array,
+  grid: LowResGrid,
+  cells: PixelWindow,
+): Float32Array {
+  const histogram = new Float32Array(BINS * BINS * BINS);
+  const count = (cells.x1 - cells.x0) * (cells.y1 - cells.y0);
+  const stride = Math.max(1, Math.floor(Math.sqrt(count / MAX_SAMPLES)));
+  const shift = 8 - Math.log2(BINS);
+  let total = 0;
+  for (let cy = cells.y0; cy < cells.y1; cy += stride) {
+    const y = Math.floor((cy + 0.5) * grid.cellHeight);
+    if (y >= frame.height) break;
+    for (let cx = cells.x0; cx < cells.x1; cx += stride) {
+      if (lowResLogits[cy * LOW_RES_SIDE + cx] <= 0) continue;
+      const x = Math.floor((cx + 0.5) * grid.cellWidth);
+      if (x >= frame.width) break;
+      const i = (y * frame.width + x) * 3;
+      const r = frame.data[i] >> shift, g = frame.data[i + 1] >> shift;
+      const b = frame.data[i + 2] >> shift;
       histogram[(r * BINS + g) * BINS + b]++;
       total++;
     }
@@ -79,4 +123,93 @@ export function blendHistograms(
   const out = new Float32Array(model.length);
   for (let k = 0; k < out.length; k++) out[k] = (1 - rate) * model[k] + rate * observed[k];
   return out;
+}
+
+/**
+ * How alike two region descriptors are: their dot product (both are unit length), in [-1, 1].
+ * Undefined when either is unknown (empty).
+ *
+ * @example
+ * ```ts
+ * descriptorSimilarity(a, a); // 1
+ * ```
+ */
+export function descriptorSimilarity(a: Float32Array, b: Float32Array): number | undefined {
+  if (a.length === 0 || b.length === 0 || a.length !== b.length) return undefined;
+  let dot = 0;
+  for (let k = 0; k < a.length; k++) dot += a[k] * b[k];
+  return Math.max(-1, Math.min(1, dot));
+}
+
+/**
+ * A running descriptor: `(1 - rate) * model + rate * observed`, scaled back to unit length. An
+ * empty model is replaced by the observation; an empty observation leaves the model.
+ *
+ * @example
+ * ```ts
+ * track.descriptor = blendDescriptors(track.descriptor, observed, 0.1);
+ * ```
+ */
+export function blendDescriptors(
+  model: Float32Array,
+  observed: Float32Array,
+  rate: number,
+): Float32Array {
+  if (observed.length === 0) return model;
+  if (model.length !== observed.length) return observed;
+  const out = new Float32Array(model.length);
+  let norm = 0;
+  for (let k = 0; k < out.length; k++) {
+    out[k] = (1 - rate) * model[k] + rate * observed[k];
+    norm += out[k] * out[k];
+  }
+  norm = Math.sqrt(norm);
+  if (norm === 0) return observed;
+  for (let k = 0; k < out.length; k++) out[k] /= norm;
+  return out;
+}
+
+/** An appearance memory or observation: colours always, a descriptor where the model gives one. */
+export interface Appearance {
+  /** Normalised colour histogram (empty when unknown). */
+  readonly colour: Float32Array;
+  /** Unit-length descriptor (empty when unknown). */
+  readonly descriptor: Float32Array;
+}
+
+/** How alike an observation is to a memory, by each cue that both have. */
+export interface AppearanceMatch {
+  /** Bhattacharyya coefficient of the colours (1 when either is unknown). */
+  readonly colour: number;
+  /** Dot product of the descriptors (undefined when either is unknown). */
+  readonly descriptor?: number;
+}
+
+/**
+ * Compares an observation with a memory.
+ *
+ * @example
+ * ```ts
+ * const match = compareAppearance(memory, observed); // { colour: 0.93, descriptor: 0.88 }
+ * ```
+ */
+export function compareAppearance(memory: Appearance, observed: Appearance): AppearanceMatch {
+  const descriptor = descriptorSimilarity(memory.descriptor, observed.descriptor);
+  return {
+    colour: histogramSimilarity(memory.colour, observed.colour),
+    ...(descriptor !== undefined ? { descriptor } : {}),
+  };
+}
+
+/**
+ * The one number two matches are ranked by: the descriptor where both have one (the model's view
+ * is the better cue), else the colours.
+ *
+ * @example
+ * ```ts
+ * matchStrength({ colour: 0.9, descriptor: 0.7 }); // 0.7
+ * ```
+ */
+export function matchStrength(match: AppearanceMatch): number {
+  return match.descriptor ?? match.colour;
 }

@@ -34,6 +34,8 @@ export interface FrameCandidate {
   logits?: Float32Array;
   /** Colour histogram of the frame under `mask`, once computed (cleared when the mask changes). */
   appearance?: Float32Array;
+  /** The segmenter's descriptor of the region, where it gives one (see `Segmenter.describe`). */
+  descriptor?: Float32Array;
   /** Wins every overlap against candidates of lower priority (user prompts on their frame). */
   readonly priority: number;
 }
@@ -107,4 +109,19 @@ export function candidateFromOutput(
 export function candidateAppearance(candidate: FrameCandidate, frame: Frame): Float32Array {
   candidate.appearance ??= colourHistogram(frame, candidate.mask, candidate.bounds);
   return candidate.appearance;
+}
+
+/**
+ * The candidate's region descriptor (see `Segmenter.describe`), computed once; empty when the
+ * segmenter gives none or the candidate is empty.
+ */
+export function candidateDescriptor(
+  candidate: FrameCandidate,
+  segmenter: Segmenter,
+  embedding: FrameEmbedding,
+): Float32Array {
+  candidate.descriptor ??= segmenter.describe && candidate.area > 0
+    ? segmenter.describe(embedding, candidate.lowResLogits)
+    : new Float32Array(0);
+  return candidate.descriptor;
 }

@@ -29,7 +29,7 @@ import {
   type PropagationOptions,
 } from "./motion_propagation.ts";
 import { ObjectTracker, type TrackerOptions } from "./object_tracker.ts";
-import { searchesOn } from "./reacquisition.ts";
+import { searchesOn } from "./search_area.ts";
 import type { TrackerState } from "./tracker_state.ts";
 
 /** When a keyframe's refinement shows: on the keyframe itself, or on a later frame. */

@@ -40,6 +40,7 @@ import {
   shareInsideFrame,
 } from "../geometry/pixel_window.ts";
 import type { TrackerState } from "./tracker_state.ts";
+import { carryTrack } from "./track_update.ts";
 
 /** Options of {@link MotionPropagator}. */
 export interface PropagationOptions {
@@ -260,20 +261,25 @@ export class MotionPropagator {
       const measured = { x: stepCentre.x - centreBefore.x, y: stepCentre.y - centreBefore.y };
       // A partly hidden object's visible pixels are shaped by what hides it: its velocity is kept
       // for finding it again rather than updated from them.
-      if (!track.velocityKnown) {
-        track.velocity = measured;
-        track.velocityKnown = true;
-      } else if (candidate.area >= MIN_VELOCITY_AREA_SHARE * reference) {
-        track.velocity = {
+      const velocity = !track.velocityKnown
+        ? measured
+        : candidate.area >= MIN_VELOCITY_AREA_SHARE * reference
+        ? {
           x: (1 - VELOCITY_SMOOTHING) * track.velocity.x + VELOCITY_SMOOTHING * measured.x,
           y: (1 - VELOCITY_SMOOTHING) * track.velocity.y + VELOCITY_SMOOTHING * measured.y,
-        };
-      }
-      track.mask = candidate.mask;
-      track.bounds = candidate.bounds;
-      track.area = candidate.area;
-      track.lowResLogits = this.#movedLogits(anchor, grid);
-      track.lastSeenFrame = frame.index;
+        }
+        : undefined;
+      carryTrack(
+        track,
+        {
+          mask: candidate.mask,
+          bounds: candidate.bounds,
+          area: candidate.area,
+          lowResLogits: this.#movedLogits(anchor, grid),
+        },
+        frame.index,
+        velocity,
+      );
       anchor.carriedMask = candidate.mask;
     }
     return report;
@@ -342,16 +348,21 @@ export class MotionPropagator {
       anchor.travelPx = followed
         ? live.travelPx - mark.travelPx
         : Math.hypot(moved.x - centre.x, moved.y - centre.y);
-      if (!track.velocityKnown && measured && measured.points > 0) {
-        track.velocity = { x: (moved.x - centre.x) / gap, y: (moved.y - centre.y) / gap };
-        track.velocityKnown = true;
-      }
+      const velocity = !track.velocityKnown && measured && measured.points > 0
+        ? { x: (moved.x - centre.x) / gap, y: (moved.y - centre.y) / gap }
+        : undefined;
       const warped = warpMask(anchor.mask, anchor.bounds, motion);
-      track.mask = warped.mask;
-      track.bounds = warped.bounds;
-      track.area = warped.area;
-      track.lowResLogits = this.#movedLogits(anchor, grid);
-      track.lastSeenFrame = to.frameIndex;
+      carryTrack(
+        track,
+        {
+          mask: warped.mask,
+          bounds: warped.bounds,
+          area: warped.area,
+          lowResLogits: this.#movedLogits(anchor, grid),
+        },
+        to.frameIndex,
+        velocity,
+      );
       anchor.carriedMask = warped.mask;
     }
   }

@@ -58,8 +58,16 @@ export interface ObjectTrack {
   /** Bounds of the last observation that showed (most of) the object, and its frame. */
   referenceBounds: PixelWindow;
   referenceFrame: number;
-  /** Normalised colour histogram of the object (empty array when unknown). */
+  /**
+   * Appearance memory, from the frames that showed most of the object: its normalised colour
+   * histogram (empty array when unknown)...
+   */
   appearance: Float32Array;
+  /**
+   * ...and, where the segmenter describes regions (`Segmenter.describe`), its unit-length
+   * descriptor (empty array when unknown).
+   */
+  descriptor: Float32Array;
   /** Last frame on which the object was drawn (-1 if never). */
   lastSeenFrame: number;
   /** Frame on which the object was lost (when `status` is `lost`). */

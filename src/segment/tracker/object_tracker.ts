@@ -11,42 +11,29 @@ import { type FrameMasks, frameMasksOf, type ObjectMask, type PromptMarker } fro
 import type { ObjectPrompt } from "../prompts.ts";
 import {
   type DecodedPrompt,
-  DECODER_OUTPUTS,
   type FrameEmbedding,
-  outputLogits,
   type PromptSet,
   type Segmenter,
 } from "../segmenter.ts";
 import { histogramSimilarity } from "./appearance.ts";
 import {
   candidateAppearance,
+  candidateDescriptor,
   candidateFromOutput,
   type FrameCandidate,
 } from "./frame_candidate.ts";
 import { detectLoss, type LossOptions } from "./loss_detection.ts";
-import {
-  cellsOfWindow,
-  type LowResGrid,
-  lowResGrid,
-  positiveCellCount,
-} from "../geometry/low_res_grid.ts";
-import type { ObjectTrack, Velocity } from "./object_state.ts";
+import { cellsOfWindow, lowResGrid } from "../geometry/low_res_grid.ts";
+import type { Velocity } from "./object_state.ts";
 import {
   chooseFreshOutput,
   chooseTrackedOutput,
-  outputScore,
   type TrackedOutputOptions,
 } from "./output_selection.ts";
 import { overlapArea, resolveOverlaps } from "./overlap.ts";
-import {
-  type PixelWindow,
-  windowFromBox,
-  windowsIntersect,
-  windowToXywh,
-} from "../geometry/pixel_window.ts";
+import { type PixelWindow, windowFromBox, windowToXywh } from "../geometry/pixel_window.ts";
 import { PromptSchedule } from "./prompt_schedule.ts";
 import {
-  negativePoints,
   predictedWindow,
   promptFromMask,
   type PromptFromMaskOptions,
@@ -55,18 +42,19 @@ import {
 } from "./prompt_from_mask.ts";
 import type { CarriedObject, MotionPropagator } from "./motion_propagation.ts";
 import {
-  acceptReacquisition,
-  emergencePoint,
+  chooseFinds,
   type ReacquisitionOptions,
-  searchBox,
-  searchesOn,
-  searchPoints,
+  searchedFor,
+  type SearchPrompt,
+  searchPrompts,
+  type TrackedNeighbour,
 } from "./reacquisition.ts";
 import {
   commitCandidate,
   type PreviousSighting,
   startLostTrack,
   startTrack,
+  trimTrack,
 } from "./track_update.ts";
 import { TrackerState } from "./tracker_state.ts";
 
@@ -116,6 +104,8 @@ export interface TrackerOptions {
    * prompt the tracker made (`all`), or none.
    */
   readonly markers?: TrackerMarkers;
+  /** Called on each frame that searches for lost objects, with the decoder prompts it spent. */
+  readonly onSearch?: (frameIndex: number, prompts: { local: number; scan: number }) => void;
 }
 
 type Entry =
@@ -134,9 +124,10 @@ type Entry =
   }
   | {
     readonly kind: "search";
+    /** The lost object a local search is for (-1 for the whole-frame scan). */
     readonly id: number;
     readonly prompt: PromptSet;
-    readonly searchBox: readonly [number, number, number, number];
+    readonly search: SearchPrompt;
   };
 
 /** How far beyond its prompt box (in low-res cells) a propagated object's mask is looked for. */
@@ -171,6 +162,8 @@ export class ObjectTracker {
    * the frames being carried meanwhile are not held up for long.
    */
   #background = false;
+  /** The last frame the whole frame was scanned for lost objects. */
+  #lastScanFrame = -Infinity;
 
   /**
    * @param state objects to start from (used by {@link fork}; default: none)
@@ -208,6 +201,7 @@ export class ObjectTracker {
     );
     fork.#previousFrameIndex = this.#previousFrameIndex;
     fork.#carriedFrameIndex = this.#carriedFrameIndex;
+    fork.#lastScanFrame = this.#lastScanFrame;
     fork.#background = true;
     return fork;
   }
@@ -277,7 +271,7 @@ export class ObjectTracker {
     const state = this.state;
     state.beginFrame(index);
     const due = this.#schedule.take(index);
-    const entries = this.#entries(frame, due);
+    const { entries, scanned } = this.#entries(frame, due);
     const discover = this.#options.discovery?.runsOn(index) ?? false;
     const markers = this.#markers(entries);
     if (entries.length === 0 && !discover) {
@@ -294,10 +288,7 @@ export class ObjectTracker {
     const grid = lowResGrid(width, height);
     const candidates = new Map<number, FrameCandidate>();
     const predicted = new Map<number, readonly [number, number, number, number]>();
-    const searches = new Map<
-      number,
-      { entry: Entry & { kind: "search" }; decoded: DecodedPrompt }[]
-    >();
+    const searches: { prompt: SearchPrompt; decoded: DecodedPrompt }[] = [];
     for (const [k, entry] of entries.entries()) {
       if (entry.kind === "prompt") {
         const choice = chooseFreshOutput(entry.prompt, decoded[k]);
@@ -344,23 +335,30 @@ export class ObjectTracker {
         );
         predicted.set(entry.id, entry.predictedBox);
       } else {
-        const list = searches.get(entry.id) ?? [];
-        list.push({ entry, decoded: decoded[k] });
-        searches.set(entry.id, list);
+        searches.push({ prompt: entry.search, decoded: decoded[k] });
       }
       if (this.#background) await yieldToLoop();
     }
-    for (const [id, found] of searches) {
+    if (searches.length > 0) {
       if (this.#background) await yieldToLoop();
-      const candidate = this.#bestFind(
-        state.track(id)!,
-        found,
-        candidates,
-        frameEmbedding,
-        frame,
-        grid,
+      const lostIds = new Set(
+        entries.filter((e) => e.kind === "search" && e.id >= 0).map((e) => e.id),
       );
-      if (candidate) candidates.set(id, candidate);
+      const tracks = [...state.tracks()];
+      const finds = chooseFinds(
+        {
+          frame,
+          embedding: frameEmbedding,
+          segmenter,
+          grid,
+          lost: tracks.filter((t) => t.status === "lost" && (lostIds.has(t.id) || scanned)),
+          known: tracks,
+          others: candidates,
+        },
+        searches,
+        this.#options.reacquisition,
+      );
+      for (const [id, candidate] of finds) candidates.set(id, candidate);
     }
     for (const id of takenOver(state, candidates, due)) {
       candidates.delete(id);
@@ -388,6 +386,7 @@ export class ObjectTracker {
     const minAreaPx = this.#options.loss?.minAreaPx ?? 16;
     for (const [id, candidate] of [...candidates]) {
       if (this.#background) await yieldToLoop();
+      candidateDescriptor(candidate, segmenter, frameEmbedding);
       const user = dueById.get(id);
       if (user) {
         const label = user.label ?? state.track(id)?.label;
@@ -453,8 +452,10 @@ export class ObjectTracker {
     return frameMasksOf(frame, objects, markers);
   }
 
-  /** The prompt sets of this frame, in decode order. */
-  #entries(frame: Frame, due: readonly ObjectPrompt[]): Entry[] {
+  /**
+   * The prompt sets of this frame, in decode order, and whether they include a whole-frame scan.
+   */
+  #entries(frame: Frame, due: readonly ObjectPrompt[]): { entries: Entry[]; scanned: boolean } {
     const { index, width, height } = frame;
     const dueIds = new Set(due.map((p) => p.objectId));
     const entries: Entry[] = due.map((user) => ({
@@ -488,16 +489,20 @@ export class ObjectTracker {
       });
     }
     const reacquisition = this.#options.reacquisition ?? {};
+    const lost = tracks.filter((t) =>
+      t.status === "lost" && !dueIds.has(t.id) &&
+      index - t.lostSince < (reacquisition.forFrames ?? 150)
+    );
     // A background refinement searches for every lost object: its cost is bounded by one
     // refinement at a time, and the schedule (meant for an encoder that runs on every keyframe
     // it is given) would leave a live stream's free encoder with nothing to look for.
-    const lost = tracks.filter((t) =>
-      t.status === "lost" && !dueIds.has(t.id) &&
-      (this.#background || searchesOn(t.lostSince, index, reacquisition))
-    );
-    if (lost.length === 0) return entries;
+    const searched = searchedFor(lost, index, this.#background, reacquisition);
+    const scanEvery = reacquisition.scanEvery ?? 4;
+    const scanned = lost.length > 0 && scanEvery > 0 && index - this.#lastScanFrame >= scanEvery;
+    if (searched.length === 0 && !scanned) return { entries, scanned };
+    if (scanned) this.#lastScanFrame = index;
     // Where each tracked object is expected on this frame (what searches must not probe).
-    const predicted = [...sources].map(([id, source]) => {
+    const tracked = [...sources].map(([id, source]): TrackedNeighbour => {
       const window = predictedWindow(source.bounds, source.velocity, width, height);
       const inside = shiftedMaskTest(source.mask, source.velocity.x, source.velocity.y);
       return {
@@ -508,118 +513,21 @@ export class ObjectTracker {
           x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y),
       };
     });
-    const insideTracked = (x: number, y: number) => predicted.some((p) => p.covers(x, y));
-    const maxNegatives = this.#options.prompt?.maxNegatives ?? 2;
-    const minNegativeArea = this.#options.prompt?.minNegativeArea ?? 12;
-    for (const t of lost) {
-      const box = searchBox(t, index, width, height, reacquisition);
-      // Expected inside an object that hides it: probe where it would come out from behind it.
-      const centre = { x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2 };
-      const hider = predicted.find((p) => p.covers(centre.x, centre.y));
-      const expected = hider && emergencePoint(
-        centre,
-        { x: t.velocity.x - hider.velocity.x, y: t.velocity.y - hider.velocity.y },
-        hider.covers,
-        box,
-      );
-      const boxWindow = windowFromBox(box, width, height);
-      const nearby = predicted.filter((p) => windowsIntersect(p.window, boxWindow)).map((p) =>
-        p.source
-      );
-      const negatives = negativePoints(
-        box,
-        () => false,
-        nearby,
-        width,
-        height,
-        maxNegatives,
-        minNegativeArea,
-      );
-      for (const point of searchPoints(box, index, insideTracked, reacquisition, expected)) {
-        entries.push({
-          kind: "search",
-          id: t.id,
-          prompt: { points: [{ ...point, positive: true }, ...negatives], box },
-          searchBox: box,
-        });
-      }
+    const prompts = searchPrompts(searched, tracked, frame, scanned, reacquisition, {
+      maxNegatives: this.#options.prompt?.maxNegatives ?? 2,
+      minNegativeArea: this.#options.prompt?.minNegativeArea ?? 12,
+    });
+    for (const search of prompts) {
+      entries.push({
+        kind: "search",
+        id: search.kind === "local" ? search.id : -1,
+        prompt: search.prompt,
+        search,
+      });
     }
-    return entries;
-  }
-
-  /** The most confident plausible find among a lost object's search results, if any. */
-  #bestFind(
-    track: ObjectTrack,
-    found: readonly { entry: Entry & { kind: "search" }; decoded: DecodedPrompt }[],
-    others: ReadonlyMap<number, FrameCandidate>,
-    embedding: FrameEmbedding,
-    frame: Frame,
-    grid: LowResGrid,
-  ): FrameCandidate | undefined {
-    const options = this.#options.reacquisition ?? {};
-    const minScore = options.minScore ?? 0.75;
-    const reference = track.referenceArea;
-    const cellArea = grid.cellWidth * grid.cellHeight;
-    const ranked: {
-      decoded: DecodedPrompt;
-      output: number;
-      score: number;
-      box: Entry["prompt"]["box"];
-      cells: number;
-    }[] = [];
-    for (const { entry, decoded } of found) {
-      let output = 0;
-      for (let o = 1; o < DECODER_OUTPUTS; o++) {
-        if (outputScore(decoded, o) > outputScore(decoded, output)) output = o;
-      }
-      const score = outputScore(decoded, output);
-      if (score < minScore) continue;
-      const cells = positiveCellCount(
-        outputLogits(decoded, output),
-        cellsOfWindow(grid, windowFromBox(entry.searchBox, frame.width, frame.height), 1),
-      );
-      const estimate = cells * cellArea;
-      if (cells === 0) continue;
-      if (
-        reference > 0 &&
-        (estimate < 0.5 * (options.minAreaShare ?? 0.1) * reference ||
-          estimate > 1.5 * (options.maxAreaShare ?? 2) * reference)
-      ) continue;
-      if (ranked.some((r) => r.cells === cells && Math.abs(r.score - score) < 1e-6)) continue;
-      ranked.push({ decoded, output, score, box: entry.searchBox, cells });
-    }
-    ranked.sort((a, b) => b.score - a.score);
-    for (const option of ranked.slice(0, 2)) {
-      const candidate = candidateFromOutput(
-        this.#segmenter,
-        embedding,
-        grid,
-        option.decoded,
-        option.output,
-        option.score,
-        track.id,
-        "reacquisition",
-      );
-      if (candidate.area === 0) continue;
-      let shared = 0;
-      for (const other of others.values()) shared += overlapArea(candidate, other);
-      const accepted = acceptReacquisition({
-        area: candidate.area,
-        bounds: candidate.bounds,
-        score: candidate.score,
-        appearance: histogramSimilarity(
-          candidateAppearance(candidate, frame),
-          track.appearance,
-        ),
-        overlapShare: shared / candidate.area,
-        referenceArea: reference,
-        searchBox: option.box!,
-        frameWidth: frame.width,
-        frameHeight: frame.height,
-      }, options);
-      if (accepted) return candidate;
-    }
-    return undefined;
+    const scans = prompts.filter((p) => p.kind === "scan").length;
+    this.#options.onSearch?.(index, { local: prompts.length - scans, scan: scans });
+    return { entries, scanned };
   }
 
   async #discover(
@@ -651,8 +559,7 @@ export class ObjectTracker {
     for (const c of current) {
       const track = state.track(c.id)!;
       if (track.mask !== c.mask) continue;
-      track.area = c.area;
-      track.bounds = c.bounds;
+      trimTrack(track, c.area, c.bounds);
       if (c.area === 0) state.lose(c.id, "overlapped");
     }
   }

@@ -1,234 +1,506 @@
 /**
- * Finding a lost object again by re-prompting around where it should be: a search box around its
- * last reliable box, moved by its velocity and widened the longer it stays lost, sampled with a
- * grid of positive points (shifted on every frame, so successive frames probe different spots).
- * A result is accepted only if it is confident and plausible: similar size and colours, not
- * another object, not cut off by the search box.
+ * Finding lost objects again. Two kinds of prompts look for them, decoded in the same batched call
+ * as the frame's tracking prompts:
+ *
+ * - a local search per lost object, in a box around where its motion says it should be (see
+ *   `search_area.ts`);
+ * - while anything is lost, every `scanEvery` frames, one whole-frame scan shared by all lost
+ *   objects: the sparse point grid of the hierarchical everything pass, without the points that
+ *   fall on tracked objects.
+ *
+ * Every confident region either finds is a candidate for every lost object. A region is taken
+ * for an object only if it is of plausible size, not another object's pixels, not cut off by the
+ * box it was searched in, looks like the object (its colours, and the model's descriptor where the
+ * segmenter gives one) more than like any other object, and looks alike enough for where it is:
+ * near the expected position a fair likeness suffices, far from it a strong one is needed (the
+ * motion prior moves the bar, it never forbids). Objects and regions are then paired best first.
  * @module
  */
+import type { Frame } from "../../frame.ts";
 import type { BoxXyxy } from "../mask.ts";
-import { predictBox } from "./motion.ts";
-import type { ObjectTrack } from "./object_state.ts";
-import { clipBox, growBox, type PixelWindow, windowFromBox } from "../geometry/pixel_window.ts";
+import {
+  type DecodedPrompt,
+  DECODER_OUTPUTS,
+  type FrameEmbedding,
+  LOW_RES_SIDE,
+  outputLogits,
+  type PromptSet,
+  type Segmenter,
+} from "../segmenter.ts";
+import { pointGrid } from "../everything/point_grid.ts";
+import { type LowResGrid, positiveCells } from "../geometry/low_res_grid.ts";
+import {
+  isEmptyWindow,
+  type PixelWindow,
+  windowFromBox,
+  windowsIntersect,
+} from "../geometry/pixel_window.ts";
+import {
+  type Appearance,
+  type AppearanceMatch,
+  compareAppearance,
+  matchStrength,
+  regionColourHistogram,
+} from "./appearance.ts";
+import { candidateFromOutput, type FrameCandidate } from "./frame_candidate.ts";
+import type { ObjectTrack, Velocity } from "./object_state.ts";
+import { outputScore } from "./output_selection.ts";
+import { overlapArea } from "./overlap.ts";
+import { negativePoints, type PromptSource } from "./prompt_from_mask.ts";
+import { emergencePoint, motionPrior, searchBox, searchesOn, searchPoints } from "./search_area.ts";
 
 /** How lost objects are searched for and when a find is accepted. */
 export interface ReacquisitionOptions {
-  /** Stop re-prompting an object lost for this many frames (its state is kept; default 150). */
+  /** Stop looking for an object lost for this many frames (its state is kept; default 150). */
   readonly forFrames?: number;
-  /** After this many frames lost, search only every `slowEvery`-th frame (default 30). */
+  /** After this many frames lost, search locally only every `slowEvery`-th frame (default 30). */
   readonly slowAfter?: number;
-  /** Search period once the object has been lost for `slowAfter` frames (default 3). */
+  /** Local search period once the object has been lost for `slowAfter` frames (default 3). */
   readonly slowEvery?: number;
-  /** Grid points per side of the search box (default 4). */
+  /** Grid points per side of the local search box (default 4). */
   readonly gridSide?: number;
-  /** Most prompts per lost object per frame (default 6): each costs a decoder prompt. */
+  /** Most local prompts per lost object per frame (default 6): each costs a decoder prompt. */
   readonly maxPrompts?: number;
-  /** Search margin as a share of the object's size (default 0.3). */
+  /** Local search margin as a share of the object's size (default 0.3). */
   readonly marginShare?: number;
-  /** Extra search margin per frame lost, in pixels (default 2). */
+  /** Extra search margin, and motion-prior width, per frame lost, in pixels (default 2). */
   readonly growthPx?: number;
   /** The motion estimate is extrapolated for at most this many frames (default 30). */
   readonly maxTravelFrames?: number;
+  /**
+   * Frames between whole-frame scans while anything is lost (default 4; 0: no scan). A scan
+   * costs up to `scanPointsPerSide`^2 decoder prompts, shared by all lost objects.
+   */
+  readonly scanEvery?: number;
+  /** Points per side of the scan grid (default 8: the everything pass's sparse grid). */
+  readonly scanPointsPerSide?: number;
   /** Lowest predicted IoU of an accepted find (default 0.75). */
   readonly minScore?: number;
   /** Accepted area range as shares of the reference area (defaults 0.1 and 2). */
   readonly minAreaShare?: number;
   readonly maxAreaShare?: number;
-  /** Lowest colour similarity to the object's appearance (default 0.5). */
+  /**
+   * Colour similarity (Bhattacharyya) a find needs where the object is expected, and far from
+   * there (defaults 0.5 and 0.8); in between, the bar follows the motion prior.
+   */
   readonly minAppearance?: number;
+  readonly strongAppearance?: number;
+  /** The same for the descriptor's similarity (dot product), where there is one (0.5 and 0.8). */
+  readonly minDescriptor?: number;
+  readonly strongDescriptor?: number;
   /** Largest share of the find already covered by other objects (default 0.2). */
   readonly maxOverlapShare?: number;
 }
 
-/** Search points spent every frame on the spots nearest the expected position. */
-const NEAREST_EVERY_FRAME = 2;
+/** A prompt of the search: local (for one object, in its box) or part of the whole-frame scan. */
+export type SearchPrompt =
+  | {
+    readonly kind: "local";
+    readonly id: number;
+    readonly prompt: PromptSet;
+    readonly searchBox: BoxXyxy;
+  }
+  | { readonly kind: "scan"; readonly prompt: PromptSet };
 
-/**
- * Whether a lost object is searched for on `frameIndex`: every frame at first, every
- * `slowEvery`-th frame after `slowAfter` frames, not at all after `forFrames`.
- */
-export function searchesOn(
-  lostSince: number,
-  frameIndex: number,
-  options: ReacquisitionOptions = {},
-): boolean {
-  const lostFor = frameIndex - lostSince;
-  if (lostFor >= (options.forFrames ?? 150)) return false;
-  if (lostFor < (options.slowAfter ?? 30)) return true;
-  return lostFor % (options.slowEvery ?? 3) === 0;
+/** A tracked object as the search sees it on this frame. */
+export interface TrackedNeighbour {
+  /** Its current mask and motion (negative points keep searches off it). */
+  readonly source: PromptSource;
+  /** Where its mask is expected on this frame. */
+  readonly window: PixelWindow;
+  readonly velocity: Velocity;
+  /** Whether its expected mask covers the pixel. */
+  covers(x: number, y: number): boolean;
 }
 
-/** The part of an object's state the search box is derived from. */
-export type SearchSource = Pick<
-  ObjectTrack,
-  "referenceBounds" | "referenceFrame" | "velocity" | "lostSince"
->;
-
-/**
- * Where to look for a lost object on frame `frameIndex`, clipped to the frame; the box keeps at
- * least half the object's size inside the frame even when the motion estimate points outside.
- *
- * @example
- * ```ts
- * const box = searchBox(track, frame.index, frame.width, frame.height);
- * ```
- */
-export function searchBox(
-  source: SearchSource,
-  frameIndex: number,
-  width: number,
-  height: number,
-  options: ReacquisitionOptions = {},
-): BoxXyxy {
-  const { referenceBounds: b } = source;
-  const w = b.x1 - b.x0, h = b.y1 - b.y0;
-  const travel = Math.min(frameIndex - source.referenceFrame, options.maxTravelFrames ?? 30);
-  let [x0, y0, x1, y1] = predictBox([b.x0, b.y0, b.x1, b.y1], source.velocity, Math.max(0, travel));
-  // Keep at least half the object inside the frame on each axis.
-  const dx = Math.max(0, -(x0 + w / 2)) - Math.max(0, x1 - w / 2 - width);
-  const dy = Math.max(0, -(y0 + h / 2)) - Math.max(0, y1 - h / 2 - height);
-  [x0, y0, x1, y1] = [x0 + dx, y0 + dy, x1 + dx, y1 + dy];
-  const lostFor = Math.max(0, frameIndex - source.lostSince);
-  const share = options.marginShare ?? 0.3, growth = (options.growthPx ?? 2) * lostFor;
-  const mx = Math.min(share * w + growth, 2 * w + 8), my = Math.min(share * h + growth, 2 * h + 8);
-  return clipBox(growBox([x0, y0, x1, y1], mx, my), width, height);
+/** Limits of the prompts built for a search (the negatives' count and size). */
+export interface SearchPromptLimits {
+  readonly maxNegatives: number;
+  readonly minNegativeArea: number;
 }
 
 /**
- * Positive points for the search: where the object is expected (`expected`, by default the box's
- * centre) and a `gridSide x gridSide` grid over the box whose phase moves on every frame, without
- * points where `excluded` holds (inside other objects). At most `maxPrompts` are returned: the
- * expected point first, the grid point nearest the box centre, and the others in turns from frame
- * to frame.
+ * The lost objects searched for on `frameIndex`: all of them in a background refinement (its cost
+ * is bounded by one refinement at a time), else those {@link searchesOn} allows.
+ */
+export function searchedFor(
+  lost: readonly ObjectTrack[],
+  frameIndex: number,
+  everyFrame: boolean,
+  options: ReacquisitionOptions = {},
+): ObjectTrack[] {
+  return lost.filter((t) => everyFrame || searchesOn(t.lostSince, frameIndex, options));
+}
+
+/**
+ * The search prompts of a frame: each lost object's local search and, when `scan` is set, the
+ * whole-frame grid (points on tracked objects left out).
  *
  * @example
  * ```ts
- * const points = searchPoints(box, frame.index, (x, y) => false);
+ * const prompts = searchPrompts(lost, tracked, frame, true, {}, { maxNegatives: 2, minNegativeArea: 12 });
  * ```
  */
-export function searchPoints(
-  box: BoxXyxy,
-  frameIndex: number,
-  excluded: (x: number, y: number) => boolean,
-  options: ReacquisitionOptions = {},
-  expected?: { readonly x: number; readonly y: number },
-): { x: number; y: number }[] {
-  const side = options.gridSide ?? 4;
-  const [x0, y0, x1, y1] = box;
-  if (!(x1 > x0 && y1 > y0)) return [];
-  // Golden-ratio steps spread the phases of successive frames evenly.
-  const phaseX = (frameIndex * 0.618034) % 1, phaseY = (frameIndex * 0.381966 + 0.5) % 1;
-  const stepX = (x1 - x0) / side, stepY = (y1 - y0) / side;
-  const cx = (x0 + x1) / 2, cy = (y0 + y1) / 2;
-  const points: { x: number; y: number; d: number }[] = [];
-  for (let j = 0; j < side; j++) {
-    for (let i = 0; i < side; i++) {
-      const x = Math.min(x1 - 1, Math.floor(x0 + (i + phaseX) * stepX));
-      const y = Math.min(y1 - 1, Math.floor(y0 + (j + phaseY) * stepY));
-      if (excluded(x, y)) continue;
-      points.push({ x, y, d: (x - cx) ** 2 + (y - cy) ** 2 });
+export function searchPrompts(
+  lost: readonly ObjectTrack[],
+  tracked: readonly TrackedNeighbour[],
+  frame: { readonly index: number; readonly width: number; readonly height: number },
+  scan: boolean,
+  options: ReacquisitionOptions,
+  limits: SearchPromptLimits,
+): SearchPrompt[] {
+  const { index, width, height } = frame;
+  const insideTracked = (x: number, y: number) => tracked.some((p) => p.covers(x, y));
+  const prompts: SearchPrompt[] = [];
+  for (const t of lost) {
+    const box = searchBox(t, index, width, height, options);
+    // Expected inside an object that hides it: probe where it would come out from behind it.
+    const centre = { x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2 };
+    const hider = tracked.find((p) => p.covers(centre.x, centre.y));
+    const expected = hider && emergencePoint(
+      centre,
+      { x: t.velocity.x - hider.velocity.x, y: t.velocity.y - hider.velocity.y },
+      hider.covers,
+      box,
+    );
+    const boxWindow = windowFromBox(box, width, height);
+    const nearby = tracked.filter((p) => windowsIntersect(p.window, boxWindow)).map((p) =>
+      p.source
+    );
+    const negatives = negativePoints(
+      box,
+      () => false,
+      nearby,
+      width,
+      height,
+      limits.maxNegatives,
+      limits.minNegativeArea,
+    );
+    for (const point of searchPoints(box, index, insideTracked, options, expected)) {
+      prompts.push({
+        kind: "local",
+        id: t.id,
+        prompt: { points: [{ ...point, positive: true }, ...negatives], box },
+        searchBox: box,
+      });
     }
   }
-  points.sort((a, b) => a.d - b.d);
-  // The expected position itself comes first: the grid's spacing grows with the box and can
-  // straddle a small object sitting right where it was expected.
-  const centre = {
-    x: Math.floor(expected?.x ?? cx),
-    y: Math.floor(expected?.y ?? cy),
-    d: -1,
-  };
-  if (!excluded(centre.x, centre.y)) {
-    const same = points.findIndex((p) => p.x === centre.x && p.y === centre.y);
-    if (same >= 0) points.splice(same, 1);
-    points.unshift(centre);
+  if (scan) {
+    const side = options.scanPointsPerSide ?? DEFAULT_SCAN_POINTS_PER_SIDE;
+    for (const { x, y } of pointGrid(side, [0, 0, width, height])) {
+      const px = Math.min(width - 1, Math.floor(x)), py = Math.min(height - 1, Math.floor(y));
+      if (insideTracked(px, py)) continue;
+      prompts.push({ kind: "scan", prompt: { points: [{ x: px, y: py, positive: true }] } });
+    }
   }
-  const budget = options.maxPrompts ?? 6;
-  if (points.length <= budget) return points.map(({ x, y }) => ({ x, y }));
-  // The points nearest the expected position every frame; the others in turns, so the whole box
-  // is covered every few frames within the budget.
-  const nearest = Math.min(NEAREST_EVERY_FRAME, budget);
-  const rest = points.slice(nearest);
-  const turn = budget - nearest;
-  const start = (frameIndex * turn) % rest.length;
-  const chosen = [...points.slice(0, nearest)];
-  for (let k = 0; k < turn; k++) chosen.push(rest[(start + k) % rest.length]);
-  return chosen.map(({ x, y }) => ({ x, y }));
+  return prompts;
 }
 
-/**
- * Where a lost object expected at `from`, inside an object that hides it, is likely to show again:
- * going from `from` along `direction` (its motion relative to the hiding object), the first point
- * clear of `hidden`, `insetPx` further on (a sliver just coming out is thin). Undefined when the
- * way leaves `box` first or there is no direction.
- *
- * @example
- * ```ts
- * const point = emergencePoint({ x: 200, y: 120 }, { x: 3, y: 0 }, insideOccluder, box);
- * ```
- */
-export function emergencePoint(
-  from: { readonly x: number; readonly y: number },
-  direction: { readonly x: number; readonly y: number },
-  hidden: (x: number, y: number) => boolean,
-  box: BoxXyxy,
-  insetPx = 4,
-): { x: number; y: number } | undefined {
-  const length = Math.hypot(direction.x, direction.y);
-  if (length < 1e-3) return undefined;
-  const ux = direction.x / length, uy = direction.y / length;
-  const [x0, y0, x1, y1] = box;
-  const inBox = (x: number, y: number) => x >= x0 && x < x1 && y >= y0 && y < y1;
-  for (let step = 2;; step += 2) {
-    const x = Math.floor(from.x + ux * step), y = Math.floor(from.y + uy * step);
-    if (!inBox(x, y)) return undefined;
-    if (hidden(x, y)) continue;
-    const ix = Math.floor(from.x + ux * (step + insetPx)),
-      iy = Math.floor(from.y + uy * (step + insetPx));
-    return inBox(ix, iy) && !hidden(ix, iy) ? { x: ix, y: iy } : { x, y };
-  }
-}
+/** The everything pass's sparse grid. */
+const DEFAULT_SCAN_POINTS_PER_SIDE = 8;
 
-/** What an acceptance decision looks at. */
-export interface ReacquisitionEvidence {
-  readonly area: number;
-  readonly bounds: PixelWindow;
+/** Weight of the motion prior when pairs of objects and regions are ranked. */
+const PRIOR_RANK_WEIGHT = 0.1;
+
+/** What the decision about one lost object and one region looks at. */
+export interface FindEvidence {
+  /** The region's predicted IoU. */
   readonly score: number;
-  /** Colour similarity to the object's appearance (1 when unknown). */
-  readonly appearance: number;
-  /** Share of the find's pixels other objects already hold on this frame. */
-  readonly overlapShare: number;
+  /** Its area in pixels (estimated from low-res cells when `estimated`). */
+  readonly area: number;
+  readonly estimated: boolean;
   /** The object's reference area (0 when unknown). */
   readonly referenceArea: number;
-  /** The search box the prompt used. */
-  readonly searchBox: BoxXyxy;
-  readonly frameWidth: number;
-  readonly frameHeight: number;
+  /** Share of the region other objects already hold on this frame. */
+  readonly overlapShare: number;
+  /**
+   * Whether the region runs into a side of the box it was searched in (it goes on beyond):
+   * judged on the exact mask only (false on an estimate).
+   */
+  readonly cutBySearchBox: boolean;
+  /** How alike the region is to the object. */
+  readonly match: AppearanceMatch;
+  /** How alike it is to the most alike other object (its match strength), if any is known. */
+  readonly rival?: number;
+  /** The motion prior of its position, in [0, 1]. */
+  readonly prior: number;
 }
 
 /**
- * Whether a find is the lost object: confident, of plausible size, alike in colour, not another
- * object, and not running into the search box's sides (which would mean it continues beyond them:
- * background, or something larger).
+ * The similarity a find needs: `min` where the object is expected (prior 1), rising to `strong`
+ * far from it (prior 0).
  *
  * @example
  * ```ts
- * if (acceptReacquisition(evidence)) track.status = "tracked";
+ * requiredSimilarity(0.5, 0.8, 0.5); // 0.65
  * ```
  */
-export function acceptReacquisition(
-  e: ReacquisitionEvidence,
-  options: ReacquisitionOptions = {},
-): boolean {
+export function requiredSimilarity(min: number, strong: number, prior: number): number {
+  return min + (strong - min) * (1 - Math.max(0, Math.min(1, prior)));
+}
+
+/**
+ * Whether a region is the lost object (see the module notes).
+ *
+ * @example
+ * ```ts
+ * acceptFind({ score: 0.9, area: 900, estimated: false, referenceArea: 1000, overlapShare: 0,
+ *   cutBySearchBox: false, match: { colour: 0.9 }, prior: 1 }); // true
+ * ```
+ */
+export function acceptFind(e: FindEvidence, options: ReacquisitionOptions = {}): boolean {
   if (e.area === 0 || e.score < (options.minScore ?? 0.75)) return false;
   if (e.referenceArea > 0) {
+    // A low-res estimate is a few cells off at the region's border: judged with slack.
+    const [low, high] = e.estimated ? [0.5, 1.5] : [1, 1];
     const share = e.area / e.referenceArea;
-    if (share < (options.minAreaShare ?? 0.1) || share > (options.maxAreaShare ?? 2)) return false;
+    if (
+      share < low * (options.minAreaShare ?? 0.1) || share > high * (options.maxAreaShare ?? 2)
+    ) return false;
   }
-  if (e.appearance < (options.minAppearance ?? 0.5)) return false;
-  if (e.overlapShare > (options.maxOverlapShare ?? 0.2)) return false;
-  const s = windowFromBox(e.searchBox, e.frameWidth, e.frameHeight);
-  const { x0, y0, x1, y1 } = e.bounds;
-  const runsInto = (x0 <= s.x0 + 1 && s.x0 > 0) || (y0 <= s.y0 + 1 && s.y0 > 0) ||
-    (x1 >= s.x1 - 1 && s.x1 < e.frameWidth) || (y1 >= s.y1 - 1 && s.y1 < e.frameHeight);
-  return !runsInto;
+  if (e.overlapShare > (options.maxOverlapShare ?? 0.2) || e.cutBySearchBox) return false;
+  const colourBar = requiredSimilarity(
+    options.minAppearance ?? 0.5,
+    options.strongAppearance ?? 0.8,
+    e.prior,
+  );
+  if (e.match.colour < colourBar) return false;
+  if (e.match.descriptor !== undefined) {
+    const bar = requiredSimilarity(
+      options.minDescriptor ?? 0.5,
+      options.strongDescriptor ?? 0.8,
+      e.prior,
+    );
+    if (e.match.descriptor < bar) return false;
+  }
+  return e.rival === undefined || e.rival <= matchStrength(e.match);
+}
+
+/** What a search sees on its frame. */
+export interface SearchContext {
+  readonly frame: Frame;
+  readonly embedding: FrameEmbedding;
+  readonly segmenter: Segmenter;
+  readonly grid: LowResGrid;
+  /** The lost objects searched for. */
+  readonly lost: readonly ObjectTrack[];
+  /** Every object (the others' appearance memories are the rivals). */
+  readonly known: readonly ObjectTrack[];
+  /** This frame's masks of the other objects (a find must not take their pixels). */
+  readonly others: ReadonlyMap<number, FrameCandidate>;
+}
+
+/** A confident region one search prompt returned, screened at low resolution. */
+interface Region {
+  readonly decoded: DecodedPrompt;
+  readonly output: number;
+  readonly score: number;
+  readonly logits: Float32Array;
+  /** Bounding window of the positive cells, and their count. */
+  readonly cells: PixelWindow;
+  readonly count: number;
+  /** Centre of the positive cells' window, in frame pixels. */
+  readonly x: number;
+  readonly y: number;
+  readonly searchBox?: BoxXyxy;
+  appearance?: Appearance;
+  overlapShare?: number;
+}
+
+/**
+ * The lost objects found on this frame, by id: the best accepted pairing of lost objects and the
+ * regions the search prompts returned (each region for one object at most).
+ *
+ * @example
+ * ```ts
+ * const finds = chooseFinds(context, prompts.map((prompt, k) => ({ prompt, decoded: decoded[k] })));
+ * ```
+ */
+export function chooseFinds(
+  context: SearchContext,
+  results: readonly { readonly prompt: SearchPrompt; readonly decoded: DecodedPrompt }[],
+  options: ReacquisitionOptions = {},
+): Map<number, FrameCandidate> {
+  const { frame, grid } = context;
+  const regions = screenRegions(results, grid, options);
+  const cellArea = grid.cellWidth * grid.cellHeight;
+  const pairs: { evidence: FindEvidence; track: ObjectTrack; region: Region; rank: number }[] = [];
+  for (const track of context.lost) {
+    const memory = { colour: track.appearance, descriptor: track.descriptor };
+    for (const region of regions) {
+      const appearance = regionAppearance(region, context);
+      const match = compareAppearance(memory, appearance);
+      const prior = motionPrior(
+        track,
+        frame.index,
+        region.x,
+        region.y,
+        frame.width,
+        frame.height,
+        options,
+      );
+      const evidence: FindEvidence = {
+        score: region.score,
+        area: region.count * cellArea,
+        estimated: true,
+        referenceArea: track.referenceArea,
+        overlapShare: regionOverlapShare(region, context),
+        cutBySearchBox: false,
+        match,
+        rival: rivalStrength(track, appearance, context.known),
+        prior,
+      };
+      if (!acceptFind(evidence, options)) continue;
+      pairs.push({
+        evidence,
+        track,
+        region,
+        rank: matchStrength(match) + PRIOR_RANK_WEIGHT * prior,
+      });
+    }
+  }
+  pairs.sort((a, b) => b.rank - a.rank);
+  const finds = new Map<number, FrameCandidate>();
+  const used = new Set<Region>();
+  for (const { evidence, track, region } of pairs) {
+    if (finds.has(track.id) || used.has(region)) continue;
+    const candidate = candidateFromOutput(
+      context.segmenter,
+      context.embedding,
+      grid,
+      region.decoded,
+      region.output,
+      region.score,
+      track.id,
+      "reacquisition",
+    );
+    if (candidate.area === 0) continue;
+    let shared = 0;
+    for (const other of context.others.values()) shared += overlapArea(candidate, other);
+    for (const found of finds.values()) shared += overlapArea(candidate, found);
+    const exact: FindEvidence = {
+      ...evidence,
+      area: candidate.area,
+      estimated: false,
+      overlapShare: shared / candidate.area,
+      cutBySearchBox: region.searchBox !== undefined &&
+        runsIntoBox(candidate.bounds, region.searchBox, frame.width, frame.height),
+    };
+    if (!acceptFind(exact, options)) continue;
+    finds.set(track.id, candidate);
+    used.add(region);
+  }
+  return finds;
+}
+
+/** The confident, distinct regions of the search results. */
+function screenRegions(
+  results: readonly { readonly prompt: SearchPrompt; readonly decoded: DecodedPrompt }[],
+  grid: LowResGrid,
+  options: ReacquisitionOptions,
+): Region[] {
+  const minScore = options.minScore ?? 0.75;
+  const regions: Region[] = [];
+  for (const { prompt, decoded } of results) {
+    let output = 0;
+    for (let o = 1; o < DECODER_OUTPUTS; o++) {
+      if (outputScore(decoded, o) > outputScore(decoded, output)) output = o;
+    }
+    const score = outputScore(decoded, output);
+    if (score < minScore) continue;
+    const logits = outputLogits(decoded, output);
+    const cells = positiveCells(logits);
+    if (isEmptyWindow(cells)) continue;
+    let count = 0;
+    for (let y = cells.y0; y < cells.y1; y++) {
+      for (let x = cells.x0; x < cells.x1; x++) if (logits[y * LOW_RES_SIDE + x] > 0) count++;
+    }
+    // Several prompts often return the same region: keep the first.
+    const same = regions.some((r) =>
+      r.count === count && r.cells.x0 === cells.x0 && r.cells.y0 === cells.y0 &&
+      r.cells.x1 === cells.x1 && r.cells.y1 === cells.y1
+    );
+    if (same) continue;
+    regions.push({
+      decoded,
+      output,
+      score,
+      logits,
+      cells,
+      count,
+      x: ((cells.x0 + cells.x1) / 2) * grid.cellWidth,
+      y: ((cells.y0 + cells.y1) / 2) * grid.cellHeight,
+      ...(prompt.kind === "local" ? { searchBox: prompt.searchBox } : {}),
+    });
+  }
+  return regions;
+}
+
+/** The region's colours (sampled at low resolution) and descriptor, computed once. */
+function regionAppearance(region: Region, context: SearchContext): Appearance {
+  region.appearance ??= {
+    colour: regionColourHistogram(context.frame, region.logits, context.grid, region.cells),
+    descriptor: context.segmenter.describe?.(context.embedding, region.logits) ??
+      new Float32Array(0),
+  };
+  return region.appearance;
+}
+
+/** Share of the region's cells whose centre pixel another object holds on this frame. */
+function regionOverlapShare(region: Region, context: SearchContext): number {
+  if (region.overlapShare !== undefined) return region.overlapShare;
+  const { grid, frame } = context;
+  const masks = [...context.others.values()].filter((c) => c.area > 0);
+  let inside = 0, held = 0;
+  for (let cy = region.cells.y0; cy < region.cells.y1; cy++) {
+    const y = Math.min(frame.height - 1, Math.floor((cy + 0.5) * grid.cellHeight));
+    for (let cx = region.cells.x0; cx < region.cells.x1; cx++) {
+      if (region.logits[cy * LOW_RES_SIDE + cx] <= 0) continue;
+      const x = Math.min(frame.width - 1, Math.floor((cx + 0.5) * grid.cellWidth));
+      inside++;
+      const i = y * frame.width + x;
+      if (masks.some((m) => m.mask.data[i] !== 0)) held++;
+    }
+  }
+  region.overlapShare = inside > 0 ? held / inside : 0;
+  return region.overlapShare;
+}
+
+/** The strongest match of the region to any object other than `track` whose memory is known. */
+function rivalStrength(
+  track: ObjectTrack,
+  appearance: Appearance,
+  known: readonly ObjectTrack[],
+): number | undefined {
+  let best: number | undefined;
+  for (const other of known) {
+    if (other.id === track.id || other.appearance.length === 0) continue;
+    const strength = matchStrength(
+      compareAppearance({ colour: other.appearance, descriptor: other.descriptor }, appearance),
+    );
+    if (best === undefined || strength > best) best = strength;
+  }
+  return best;
+}
+
+/**
+ * Whether a mask's `bounds` run into a side of the `box` it was searched in (within a pixel), a
+ * side that is not the frame's edge: the region goes on beyond the box (background, or something
+ * larger).
+ *
+ * @example
+ * ```ts
+ * runsIntoBox({ x0: 80, y0: 120, x1: 150, y1: 150 }, [80, 80, 200, 200], 640, 360); // true
+ * ```
+ */
+export function runsIntoBox(
+  bounds: PixelWindow,
+  box: BoxXyxy,
+  width: number,
+  height: number,
+): boolean {
+  const s = windowFromBox(box, width, height);
+  const { x0, y0, x1, y1 } = bounds;
+  return (x0 <= s.x0 + 1 && s.x0 > 0) || (y0 <= s.y0 + 1 && s.y0 > 0) ||
+    (x1 >= s.x1 - 1 && s.x1 < width) || (y1 >= s.y1 - 1 && s.y1 < height);
 }

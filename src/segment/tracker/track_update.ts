@@ -1,13 +1,15 @@
 /**
- * How an object's state changes when a mask is accepted for it on a frame (a fresh prompt, a
- * propagated mask, a re-acquisition or an outside observation) and when it is lost.
+ * How an object's state changes: when a mask is accepted for it on a frame (a fresh prompt, a
+ * propagated mask, a re-acquisition or an outside observation), when measured motion carries it
+ * to a frame without the model, when another object takes some of its pixels, and when it is
+ * lost. This is the only module that writes an `ObjectTrack`.
  * @module
  */
 import type { Frame } from "../../frame.ts";
-import { blendHistograms } from "./appearance.ts";
+import { blendDescriptors, blendHistograms } from "./appearance.ts";
 import { candidateAppearance, type FrameCandidate } from "./frame_candidate.ts";
 import { blockedEdges, updateVelocity } from "./motion.ts";
-import type { LossReason, ObjectTrack, TrackOrigin } from "./object_state.ts";
+import type { LossReason, ObjectTrack, TrackOrigin, Velocity } from "./object_state.ts";
 import type { PixelWindow } from "../geometry/pixel_window.ts";
 
 /** Weight of a new observation in the running appearance. */
@@ -40,6 +42,7 @@ export function startTrack(
     referenceBounds: candidate.bounds,
     referenceFrame: frame.index,
     appearance: candidateAppearance(candidate, frame),
+    descriptor: candidate.descriptor ?? new Float32Array(0),
     lastSeenFrame: frame.index,
     lostSince: -1,
     decidedFrame: frame.index,
@@ -74,6 +77,7 @@ export function startLostTrack(
     referenceBounds: where,
     referenceFrame: frameIndex,
     appearance: new Float32Array(0),
+    descriptor: new Float32Array(0),
     lastSeenFrame: -1,
     lostSince: frameIndex,
     decidedFrame: frameIndex,
@@ -92,7 +96,8 @@ export interface PreviousSighting {
 /**
  * Accepts `candidate` as the object's mask on `frame`. The velocity is measured only when the
  * object was drawn on the previous processed frame (`previous`); the reference size, its box and
- * the appearance are updated only from masks that show most of the object.
+ * the appearance memory (colours, and the descriptor when the candidate has one) are updated only
+ * from masks that show most of the object.
  *
  * @param neighbours bounds of the other objects on this frame (edges touching them are not trusted for motion)
  */
@@ -134,6 +139,9 @@ export function commitCandidate(
       candidateAppearance(candidate, frame),
       track.appearance.length === 0 ? 1 : APPEARANCE_RATE,
     );
+    if (candidate.descriptor) {
+      track.descriptor = blendDescriptors(track.descriptor, candidate.descriptor, APPEARANCE_RATE);
+    }
   }
   if (track.status === "lost") track.trackedFrames = 0;
   track.status = "tracked";
@@ -156,4 +164,46 @@ export function markLost(track: ObjectTrack, reason: LossReason, frameIndex: num
   track.lossReason = reason;
   track.lostSince = frameIndex;
   track.decidedFrame = frameIndex;
+}
+
+/** A mask an object was moved to by measured motion, without the model. */
+export interface CarriedMask {
+  readonly mask: ObjectTrack["mask"];
+  readonly bounds: PixelWindow;
+  readonly area: number;
+  /** The object's low-res logits moved by the same motion (fed back as `maskInput`). */
+  readonly lowResLogits: Float32Array;
+}
+
+/**
+ * Moves a tracked object to frame `frameIndex` by measured motion (no decision: `decidedFrame`
+ * stays). `velocity`, when given, is the new motion estimate.
+ */
+export function carryTrack(
+  track: ObjectTrack,
+  carried: CarriedMask,
+  frameIndex: number,
+  velocity?: Velocity,
+): void {
+  if (velocity) {
+    track.velocity = velocity;
+    track.velocityKnown = true;
+  }
+  track.mask = carried.mask;
+  track.bounds = carried.bounds;
+  track.area = carried.area;
+  track.lowResLogits = carried.lowResLogits;
+  track.lastSeenFrame = frameIndex;
+}
+
+/** Puts back a motion estimate (a frame's measurement that a later mask of it replaces). */
+export function restoreVelocity(track: ObjectTrack, velocity: Velocity, known: boolean): void {
+  track.velocity = velocity;
+  track.velocityKnown = known;
+}
+
+/** Records what is left of the object's current mask after another object took some pixels. */
+export function trimTrack(track: ObjectTrack, area: number, bounds: PixelWindow): void {
+  track.area = area;
+  track.bounds = bounds;
 }

@@ -19,7 +19,13 @@ import type {
   Velocity,
 } from "./object_state.ts";
 import { maskExtent, type PixelWindow, windowToBox } from "../geometry/pixel_window.ts";
-import { commitCandidate, markLost, type PreviousSighting, startTrack } from "./track_update.ts";
+import {
+  commitCandidate,
+  markLost,
+  type PreviousSighting,
+  restoreVelocity,
+  startTrack,
+} from "./track_update.ts";
 
 /** Default largest number of objects held (tracked and lost). */
 export const DEFAULT_MAX_OBJECTS = 255;
@@ -151,8 +157,7 @@ export class TrackerState {
     const sighting = window.sightings.get(id);
     if (sighting) {
       // The frame's own measurement is replaced, not added to.
-      track.velocity = sighting.velocity;
-      track.velocityKnown = sighting.known;
+      restoreVelocity(track, sighting.velocity, sighting.known);
     }
     commitCandidate(track, candidate, window.frame, sighting, this.#neighbourBounds(id));
     window.updated.set(id, candidate);
