@@ -279,6 +279,16 @@ function summary(mode: Mode, results: readonly SceneResult[]): string {
     }%`,
     `- exits and re-entries (${exits.length}): ${bucketLine(exits.map((d) => d.delay))}`,
   );
+  const slow = results.flatMap((r) =>
+    r.gone.filter((d) =>
+      d.halfVisibleAt !== undefined && d.hiddenFrames > LONG_OCCLUSION &&
+      (d.delay === undefined || d.delay > QUICK)
+    ).map((d) =>
+      `${r.name} object ${d.objectId} (${d.kind}, ${d.hiddenFrames} frames hidden, half visible ` +
+      `at ${d.halfVisibleAt}: ${d.delay === undefined ? "never" : `${d.delay} frames`})`
+    )
+  );
+  lines.push(`- re-acquired later than ${QUICK} frames or never: ${slow.join("; ") || "none"}`);
   const switches = results.filter((r) => r.report.idSwitches > 0);
   lines.push(
     `- identity switches: ${

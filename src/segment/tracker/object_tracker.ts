@@ -56,6 +56,7 @@ import {
   startTrack,
   trimTrack,
 } from "./track_update.ts";
+import { nextScanPoints, type ScanCursor, scanSpacing } from "./whole_frame_scan.ts";
 import { TrackerState } from "./tracker_state.ts";
 
 /** What a discovery step gets on a frame it runs on. */
@@ -162,8 +163,8 @@ export class ObjectTracker {
    * the frames being carried meanwhile are not held up for long.
    */
   #background = false;
-  /** The last frame the whole frame was scanned for lost objects. */
-  #lastScanFrame = -Infinity;
+  /** Where the whole-frame scan for lost objects is in its grid. */
+  #scan: ScanCursor | undefined;
 
   /**
    * @param state objects to start from (used by {@link fork}; default: none)
@@ -201,7 +202,7 @@ export class ObjectTracker {
     );
     fork.#previousFrameIndex = this.#previousFrameIndex;
     fork.#carriedFrameIndex = this.#carriedFrameIndex;
-    fork.#lastScanFrame = this.#lastScanFrame;
+    fork.#scan = this.#scan;
     fork.#background = true;
     return fork;
   }
@@ -497,10 +498,7 @@ export class ObjectTracker {
     // refinement at a time, and the schedule (meant for an encoder that runs on every keyframe
     // it is given) would leave a live stream's free encoder with nothing to look for.
     const searched = searchedFor(lost, index, this.#background, reacquisition);
-    const scanEvery = reacquisition.scanEvery ?? 4;
-    const scanned = lost.length > 0 && scanEvery > 0 && index - this.#lastScanFrame >= scanEvery;
-    if (searched.length === 0 && !scanned) return { entries, scanned };
-    if (scanned) this.#lastScanFrame = index;
+    if (lost.length === 0) return { entries, scanned: false };
     // Where each tracked object is expected on this frame (what searches must not probe).
     const tracked = [...sources].map(([id, source]): TrackedNeighbour => {
       const window = predictedWindow(source.bounds, source.velocity, width, height);
@@ -513,7 +511,18 @@ export class ObjectTracker {
           x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y),
       };
     });
-    const prompts = searchPrompts(searched, tracked, frame, scanned, reacquisition, {
+    const sizes = lost.filter((t) => t.referenceArea > 0).map((t) => Math.sqrt(t.referenceArea));
+    const spacing = scanSpacing(sizes, width, height);
+    const scan = nextScanPoints(
+      width,
+      height,
+      spacing,
+      this.#scan,
+      reacquisition.scanBudget ?? 24,
+      (x, y) => tracked.some((p) => p.covers(x, y)),
+    );
+    this.#scan = scan.cursor;
+    const prompts = searchPrompts(searched, tracked, frame, scan.points, reacquisition, {
       maxNegatives: this.#options.prompt?.maxNegatives ?? 2,
       minNegativeArea: this.#options.prompt?.minNegativeArea ?? 12,
     });
@@ -527,7 +536,7 @@ export class ObjectTracker {
     }
     const scans = prompts.filter((p) => p.kind === "scan").length;
     this.#options.onSearch?.(index, { local: prompts.length - scans, scan: scans });
-    return { entries, scanned };
+    return { entries, scanned: scan.points.length > 0 };
   }
 
   async #discover(

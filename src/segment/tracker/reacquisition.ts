@@ -4,9 +4,9 @@
  *
  * - a local search per lost object, in a box around where its motion says it should be (see
  *   `search_area.ts`);
- * - while anything is lost, every `scanEvery` frames, one whole-frame scan shared by all lost
- *   objects: the sparse point grid of the hierarchical everything pass, without the points that
- *   fall on tracked objects.
+ * - while anything is lost, a whole-frame scan shared by all lost objects: a budget of points per
+ *   frame from a grid over the whole frame, without the points that fall on tracked objects (see
+ *   `whole_frame_scan.ts`).
  *
  * Every confident region either finds is a candidate for every lost object. A region is taken
  * for an object only if it is of plausible size, not another object's pixels, not cut off by the
@@ -27,7 +27,6 @@ import {
   type PromptSet,
   type Segmenter,
 } from "../segmenter.ts";
-import { pointGrid } from "../everything/point_grid.ts";
 import { type LowResGrid, positiveCells } from "../geometry/low_res_grid.ts";
 import {
   isEmptyWindow,
@@ -68,12 +67,10 @@ export interface ReacquisitionOptions {
   /** The motion estimate is extrapolated for at most this many frames (default 30). */
   readonly maxTravelFrames?: number;
   /**
-   * Frames between whole-frame scans while anything is lost (default 4; 0: no scan). A scan
-   * costs up to `scanPointsPerSide`^2 decoder prompts, shared by all lost objects.
+   * Whole-frame scan points decoded per frame while anything is lost (default 24; 0: no scan),
+   * shared by all lost objects: the scan's cost in decoder prompts per frame.
    */
-  readonly scanEvery?: number;
-  /** Points per side of the scan grid (default 8: the everything pass's sparse grid). */
-  readonly scanPointsPerSide?: number;
+  readonly scanBudget?: number;
   /** Lowest predicted IoU of an accepted find (default 0.75). */
   readonly minScore?: number;
   /** Accepted area range as shares of the reference area (defaults 0.1 and 2). */
@@ -133,19 +130,19 @@ export function searchedFor(
 }
 
 /**
- * The search prompts of a frame: each lost object's local search and, when `scan` is set, the
- * whole-frame grid (points on tracked objects left out).
+ * The search prompts of a frame: each lost object's local search, and a single positive point
+ * prompt for each of the frame's whole-frame scan points.
  *
  * @example
  * ```ts
- * const prompts = searchPrompts(lost, tracked, frame, true, {}, { maxNegatives: 2, minNegativeArea: 12 });
+ * const prompts = searchPrompts(lost, tracked, frame, scanPoints, {}, { maxNegatives: 2, minNegativeArea: 12 });
  * ```
  */
 export function searchPrompts(
   lost: readonly ObjectTrack[],
   tracked: readonly TrackedNeighbour[],
   frame: { readonly index: number; readonly width: number; readonly height: number },
-  scan: boolean,
+  scan: readonly { readonly x: number; readonly y: number }[],
   options: ReacquisitionOptions,
   limits: SearchPromptLimits,
 ): SearchPrompt[] {
@@ -185,19 +182,11 @@ export function searchPrompts(
       });
     }
   }
-  if (scan) {
-    const side = options.scanPointsPerSide ?? DEFAULT_SCAN_POINTS_PER_SIDE;
-    for (const { x, y } of pointGrid(side, [0, 0, width, height])) {
-      const px = Math.min(width - 1, Math.floor(x)), py = Math.min(height - 1, Math.floor(y));
-      if (insideTracked(px, py)) continue;
-      prompts.push({ kind: "scan", prompt: { points: [{ x: px, y: py, positive: true }] } });
-    }
+  for (const { x, y } of scan) {
+    prompts.push({ kind: "scan", prompt: { points: [{ x, y, positive: true }] } });
   }
   return prompts;
 }
-
-/** The everything pass's sparse grid. */
-const DEFAULT_SCAN_POINTS_PER_SIDE = 8;
 
 /** Weight of the motion prior when pairs of objects and regions are ranked. */
 const PRIOR_RANK_WEIGHT = 0.1;
