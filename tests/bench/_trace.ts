@@ -22,8 +22,25 @@ for (const frame of frames) {
   const mine = masks.objects.find((o) => o.id === id);
   for (let i = 0; i < gt.labels.length; i++) {
     const g = gt.labels[i] === id ? 1 : 0, p = mine ? mine.mask.data[i] : 0;
-    gtA += g; if (g && p) inter++; if (g || p) uni++;
+    gtA += g;
+    if (g && p) inter++;
+    if (g || p) uni++;
   }
   const t = tracker.state.track(id)!;
-  console.log(frame.index, t.status, t.lossReason ?? "", "gt", gtA, "J", uni ? (inter / uni).toFixed(2) : "-", "ref", Math.round(t.referenceArea), "v", t.velocity.x.toFixed(1), t.velocity.y.toFixed(1), "b", JSON.stringify(t.bounds));
+  console.log(
+    frame.index,
+    t.status,
+    t.lossReason ?? "",
+    "gt",
+    gtA,
+    "J",
+    uni ? (inter / uni).toFixed(2) : "-",
+    "ref",
+    Math.round(t.referenceArea),
+    "v",
+    t.velocity.x.toFixed(1),
+    t.velocity.y.toFixed(1),
+    "b",
+    JSON.stringify(t.bounds),
+  );
 }

@@ -48,6 +48,21 @@ export function colourHistogram(frame: Frame, mask: BinaryMask, window: PixelWin
 }
 
 /**
+ * The share of a colour histogram's mass in the bin of the colour `(r, g, b)`: how often the
+ * object shows that colour (0 for an empty histogram).
+ *
+ * @example
+ * ```ts
+ * colourShare(track.appearance, 200, 30, 40); // 0.2: a fifth of the object is this red
+ * ```
+ */
+export function colourShare(histogram: Float32Array, r: number, g: number, b: number): number {
+  if (histogram.length === 0) return 0;
+  const shift = 8 - Math.log2(BINS);
+  return histogram[((r >> shift) * BINS + (g >> shift)) * BINS + (b >> shift)];
+}
+
+/**
  * The colour histogram of a region given by low-res logits (positive = inside, within the cells
  * `cells`), sampling the frame at the centre of each cell: cheap enough to screen many regions
  * before any is upscaled. Same bins and normalisation as {@link colourHistogram}.

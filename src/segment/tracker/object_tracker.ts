@@ -15,7 +15,7 @@ import {
   type PromptSet,
   type Segmenter,
 } from "../segmenter.ts";
-import { histogramSimilarity } from "./appearance.ts";
+import { colourShare, histogramSimilarity } from "./appearance.ts";
 import {
   candidateAppearance,
   candidateDescriptor,
@@ -24,7 +24,7 @@ import {
 } from "./frame_candidate.ts";
 import { detectLoss, type LossOptions } from "./loss_detection.ts";
 import { cellsOfWindow, lowResGrid } from "../geometry/low_res_grid.ts";
-import type { Velocity } from "./object_state.ts";
+import type { ObjectTrack, Velocity } from "./object_state.ts";
 import {
   chooseFreshOutput,
   chooseTrackedOutput,
@@ -519,7 +519,7 @@ export class ObjectTracker {
       spacing,
       this.#scan,
       reacquisition.scanBudget ?? 24,
-      (x, y) => tracked.some((p) => p.covers(x, y)),
+      (x, y) => tracked.some((p) => p.covers(x, y)) || !lostColour(lost, frame, x, y),
     );
     this.#scan = scan.cursor;
     const prompts = searchPrompts(searched, tracked, frame, scan.points, reacquisition, {
@@ -605,6 +605,21 @@ function promptWindow(prompt: ObjectPrompt, width: number, height: number): Pixe
     [Math.min(...xs) - 16, Math.min(...ys) - 16, Math.max(...xs) + 17, Math.max(...ys) + 17],
     width,
     height,
+  );
+}
+
+/** Share of an object's colours a pixel's colour must have to be worth a scan point. */
+const SCAN_COLOUR_SHARE = 0.01;
+
+/**
+ * Whether the pixel shows a colour one of the lost objects shows (or one of them has no colours
+ * on record yet): a scan point elsewhere would only find something else.
+ */
+function lostColour(lost: readonly ObjectTrack[], frame: Frame, x: number, y: number): boolean {
+  const i = (y * frame.width + x) * 3;
+  const [r, g, b] = [frame.data[i], frame.data[i + 1], frame.data[i + 2]];
+  return lost.some((t) =>
+    t.appearance.length === 0 || colourShare(t.appearance, r, g, b) >= SCAN_COLOUR_SHARE
   );
 }
 

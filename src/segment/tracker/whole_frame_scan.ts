@@ -1,10 +1,12 @@
 /**
  * The whole-frame scan for lost objects: single positive points, as the everything pass prompts,
- * on a square grid over the whole frame, fine enough that a point lands on the smallest lost
- * object (the spacing is about its size). A frame decodes a fixed budget of the grid's points,
- * taken in a progressive order (bit-reversed rows and columns, interleaved), so that the points
- * of every frame are spread over the whole frame and the full grid is covered every
- * `points / budget` frames. The cost per frame is bounded by the budget, whatever is lost.
+ * on a square grid over the whole frame, fine enough that several points land on the smallest
+ * lost object (the spacing is half its size). Points that cannot be a lost object are left out
+ * before any decoding (the caller says which: on tracked objects, or of a colour no lost object
+ * shows), and a frame decodes at most a budget of the others, taken in a progressive order
+ * (bit-reversed rows and columns, interleaved) so that they are spread over the whole frame and
+ * the next frame goes on where this one stopped. The cost per frame is bounded by the budget,
+ * whatever is lost.
  * @module
  */
 
@@ -17,22 +19,22 @@ export interface ScanCursor {
 }
 
 /** Finest and coarsest spacing, as shares of the frame's longer side. */
-const FINEST = 1 / 24;
+const FINEST = 1 / 64;
 const COARSEST = 1 / 8;
 
 /**
- * The grid spacing for lost objects of these sizes (square roots of their reference areas): the
- * smallest size, kept between 1/24 and 1/8 of the frame's longer side.
+ * The grid spacing for lost objects of these sizes (square roots of their reference areas): half
+ * the smallest size, kept between 1/64 and 1/8 of the frame's longer side.
  *
  * @example
  * ```ts
- * scanSpacing([36, 80], 640, 360); // 36
+ * scanSpacing([36, 80], 640, 360); // 18
  * ```
  */
 export function scanSpacing(sizes: readonly number[], width: number, height: number): number {
   const long = Math.max(width, height);
-  const smallest = sizes.length > 0 ? Math.min(...sizes) : long * COARSEST;
-  return Math.round(Math.max(long * FINEST, Math.min(long * COARSEST, smallest)));
+  const half = sizes.length > 0 ? Math.min(...sizes) / 2 : long * COARSEST;
+  return Math.round(Math.max(long * FINEST, Math.min(long * COARSEST, half)));
 }
 
 /**
@@ -44,7 +46,11 @@ export function scanSpacing(sizes: readonly number[], width: number, height: num
  * scanGrid(640, 360, 80).slice(0, 4); // far apart: one per quarter of the frame
  * ```
  */
-export function scanGrid(width: number, height: number, spacing: number): { x: number; y: number }[] {
+export function scanGrid(
+  width: number,
+  height: number,
+  spacing: number,
+): { x: number; y: number }[] {
   const nx = Math.max(1, Math.round(width / spacing));
   const ny = Math.max(1, Math.round(height / spacing));
   const bits = Math.ceil(Math.log2(Math.max(nx, ny, 2)));
