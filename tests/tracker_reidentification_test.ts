@@ -247,7 +247,7 @@ async function findAt(
   );
 }
 
-Deno.test("a find on a tracked object's pixels is never a lost look-alike", async () => {
+Deno.test("a find on a tracked look-alike's pixels is never the lost object; on a mask that spread onto it, it is", async () => {
   // A red disc (tracked) where a lost red object is expected.
   const frame = renderDiscFrame(
     320,
@@ -275,9 +275,20 @@ Deno.test("a find on a tracked object's pixels is never a lost look-alike", asyn
     priority: 0,
   };
   const point = { x: 160, y: 100 };
-  assert.equal((await findAt(frame, point, [lost], [lost], new Map([[2, tracked]]))).size, 0);
+  const holder = (colour: Float32Array) => ({
+    ...lostTrack(2, colour, bounds),
+    status: "tracked" as const,
+  });
+  const others = new Map([[2, tracked]]);
+  assert.equal((await findAt(frame, point, [lost], [lost, holder(red)], others)).size, 0);
   // The same region, nobody holding it: it is the lost object.
   assert.deepEqual([...(await findAt(frame, point, [lost], [lost], new Map())).keys()], [1]);
+  // Held by an object it clearly does not look like (blue): that mask spread onto it.
+  const blue = new Float32Array(512);
+  blue[7] = 1;
+  assert.deepEqual([...(await findAt(frame, point, [lost], [lost, holder(blue)], others)).keys()], [
+    1,
+  ]);
 });
 
 Deno.test("a find that looks more like another object than like the lost one is not taken", async () => {

@@ -182,14 +182,36 @@ export function searchPrompts(
       });
     }
   }
+  // A scan point's prompt keeps off the tracked objects around it with negative points, as a
+  // local search's does: what comes out from behind one of them must not be taken for part of it.
+  const reach = Math.max(0, ...lost.map((t) => Math.sqrt(t.referenceArea)));
   for (const { x, y } of scan) {
-    prompts.push({ kind: "scan", prompt: { points: [{ x, y, positive: true }] } });
+    const box: BoxXyxy = [x - reach, y - reach, x + reach + 1, y + reach + 1];
+    const around = windowFromBox(box, width, height);
+    const nearby = tracked.filter((p) => windowsIntersect(p.window, around)).map((p) => p.source);
+    const negatives = negativePoints(
+      box,
+      () => false,
+      nearby,
+      width,
+      height,
+      limits.maxNegatives,
+      limits.minNegativeArea,
+    );
+    prompts.push({ kind: "scan", prompt: { points: [{ x, y, positive: true }, ...negatives] } });
   }
   return prompts;
 }
 
 /** Weight of the motion prior when pairs of objects and regions are ranked. */
 const PRIOR_RANK_WEIGHT = 0.1;
+
+/**
+ * How much more a find must look like the lost object than like an object whose mask holds some
+ * of its pixels for those pixels not to count against it: that mask has spread onto the lost
+ * object as it came out from behind (a colour close to its own, a mask that grew with it).
+ */
+const CLEARLY_OTHER = 0.3;
 
 /** What the decision about one lost object and one region looks at. */
 export interface FindEvidence {
@@ -200,7 +222,10 @@ export interface FindEvidence {
   readonly estimated: boolean;
   /** The object's reference area (0 when unknown). */
   readonly referenceArea: number;
-  /** Share of the region other objects already hold on this frame. */
+  /**
+   * Share of the region other objects already hold on this frame, leaving out objects it clearly
+   * does not look like (their masks have spread onto it).
+   */
   readonly overlapShare: number;
   /**
    * Whether the region runs into a side of the box it was searched in (it goes on beyond):
@@ -275,7 +300,10 @@ export interface SearchContext {
   readonly lost: readonly ObjectTrack[];
   /** Every object (the others' appearance memories are the rivals). */
   readonly known: readonly ObjectTrack[];
-  /** This frame's masks of the other objects (a find must not take their pixels). */
+  /**
+   * This frame's masks of the other objects: a find must not take their pixels, unless it clearly
+   * looks like the lost object and not like them.
+   */
   readonly others: ReadonlyMap<number, FrameCandidate>;
 }
 
@@ -293,7 +321,6 @@ interface Region {
   readonly y: number;
   readonly searchBox?: BoxXyxy;
   appearance?: Appearance;
-  overlapShare?: number;
 }
 
 /**
@@ -313,12 +340,27 @@ export function chooseFinds(
   const { frame, grid } = context;
   const regions = screenRegions(results, grid, options);
   const cellArea = grid.cellWidth * grid.cellHeight;
-  const pairs: { evidence: FindEvidence; track: ObjectTrack; region: Region; rank: number }[] = [];
+  const memories = new Map(context.known.map((t) => [t.id, memoryOf(t)]));
+  const pairs: {
+    evidence: FindEvidence;
+    holders: FrameCandidate[];
+    track: ObjectTrack;
+    region: Region;
+    rank: number;
+  }[] = [];
   for (const track of context.lost) {
-    const memory = { colour: track.appearance, descriptor: track.descriptor };
+    const memory = memoryOf(track);
     for (const region of regions) {
       const appearance = regionAppearance(region, context);
       const match = compareAppearance(memory, appearance);
+      const strength = matchStrength(match);
+      // Masks of objects the region clearly does not look like have spread onto it.
+      const holders = [...context.others.values()].filter((c) => {
+        const holder = memories.get(c.id);
+        return c.area > 0 &&
+          !(holder &&
+            strength - matchStrength(compareAppearance(holder, appearance)) >= CLEARLY_OTHER);
+      });
       const prior = motionPrior(
         track,
         frame.index,
@@ -333,25 +375,20 @@ export function chooseFinds(
         area: region.count * cellArea,
         estimated: true,
         referenceArea: track.referenceArea,
-        overlapShare: regionOverlapShare(region, context),
+        overlapShare: regionOverlapShare(region, holders, context),
         cutBySearchBox: false,
         match,
         rival: rivalStrength(track, appearance, context.known),
         prior,
       };
       if (!acceptFind(evidence, options)) continue;
-      pairs.push({
-        evidence,
-        track,
-        region,
-        rank: matchStrength(match) + PRIOR_RANK_WEIGHT * prior,
-      });
+      pairs.push({ evidence, holders, track, region, rank: strength + PRIOR_RANK_WEIGHT * prior });
     }
   }
   pairs.sort((a, b) => b.rank - a.rank);
   const finds = new Map<number, FrameCandidate>();
   const used = new Set<Region>();
-  for (const { evidence, track, region } of pairs) {
+  for (const { evidence, holders, track, region } of pairs) {
     if (finds.has(track.id) || used.has(region)) continue;
     const candidate = candidateFromOutput(
       context.segmenter,
@@ -365,7 +402,7 @@ export function chooseFinds(
     );
     if (candidate.area === 0) continue;
     let shared = 0;
-    for (const other of context.others.values()) shared += overlapArea(candidate, other);
+    for (const other of holders) shared += overlapArea(candidate, other);
     for (const found of finds.values()) shared += overlapArea(candidate, found);
     const exact: FindEvidence = {
       ...evidence,
@@ -380,6 +417,10 @@ export function chooseFinds(
     used.add(region);
   }
   return finds;
+}
+
+function memoryOf(track: ObjectTrack): Appearance {
+  return { colour: track.appearance, descriptor: track.descriptor };
 }
 
 /** The confident, distinct regions of the search results. */
@@ -435,11 +476,13 @@ function regionAppearance(region: Region, context: SearchContext): Appearance {
   return region.appearance;
 }
 
-/** Share of the region's cells whose centre pixel another object holds on this frame. */
-function regionOverlapShare(region: Region, context: SearchContext): number {
-  if (region.overlapShare !== undefined) return region.overlapShare;
+/** Share of the region's cells whose centre pixel one of `holders` holds on this frame. */
+function regionOverlapShare(
+  region: Region,
+  holders: readonly FrameCandidate[],
+  context: SearchContext,
+): number {
   const { grid, frame } = context;
-  const masks = [...context.others.values()].filter((c) => c.area > 0);
   let inside = 0, held = 0;
   for (let cy = region.cells.y0; cy < region.cells.y1; cy++) {
     const y = Math.min(frame.height - 1, Math.floor((cy + 0.5) * grid.cellHeight));
@@ -448,11 +491,10 @@ function regionOverlapShare(region: Region, context: SearchContext): number {
       const x = Math.min(frame.width - 1, Math.floor((cx + 0.5) * grid.cellWidth));
       inside++;
       const i = y * frame.width + x;
-      if (masks.some((m) => m.mask.data[i] !== 0)) held++;
+      if (holders.some((m) => m.mask.data[i] !== 0)) held++;
     }
   }
-  region.overlapShare = inside > 0 ? held / inside : 0;
-  return region.overlapShare;
+  return inside > 0 ? held / inside : 0;
 }
 
 /** The strongest match of the region to any object other than `track` whose memory is known. */
