@@ -14,12 +14,7 @@ import { chooseFreshOutput, chooseTrackedOutput } from "../src/segment/tracker/o
 import { overlapArea, resolveOverlaps } from "../src/segment/tracker/overlap.ts";
 import { maskExtent, type PixelWindow } from "../src/segment/geometry/pixel_window.ts";
 import { innerPoint, promptFromMask } from "../src/segment/tracker/prompt_from_mask.ts";
-import {
-  emergencePoint,
-  searchBox,
-  searchesOn,
-  searchPoints,
-} from "../src/segment/tracker/search_area.ts";
+import { searchBox, searchesOn, searchPoints } from "../src/segment/tracker/search_area.ts";
 import { hueRgb, renderDiscFrame } from "./helpers/disc_scene.ts";
 
 const W = 160, H = 120;
@@ -347,25 +342,6 @@ Deno.test("searchPoints stays within its budget, covers the whole box over a few
   assert.equal(tiny.length, 16);
   assert.equal(new Set(tiny.map((p) => `${p.x},${p.y}`)).size, 16);
   assert.deepEqual(tiny[0], { x: 2, y: 2 });
-});
-
-Deno.test("emergencePoint: where an object hidden behind another comes out, along its relative motion", () => {
-  // The hiding object: a disc of radius 30 at (100, 80); the hidden one expected at its centre.
-  const hidden = (x: number, y: number) => (x - 100) ** 2 + (y - 80) ** 2 <= 30 ** 2;
-  const box = [40, 20, 200, 140] as const;
-  const right = emergencePoint({ x: 100, y: 80 }, { x: 2, y: 0 }, hidden, box)!;
-  assert.ok(!hidden(right.x, right.y));
-  assert.ok(right.x > 130 && right.x <= 136 && right.y === 80, JSON.stringify(right));
-  const upLeft = emergencePoint({ x: 100, y: 80 }, { x: -1, y: -1 }, hidden, box)!;
-  assert.ok(!hidden(upLeft.x, upLeft.y) && upLeft.x < 80 && upLeft.y < 60, JSON.stringify(upLeft));
-  // No relative motion, or no way out inside the box: no point.
-  assert.equal(emergencePoint({ x: 100, y: 80 }, { x: 0, y: 0 }, hidden, box), undefined);
-  assert.equal(
-    emergencePoint({ x: 100, y: 80 }, { x: 1, y: 0 }, hidden, [70, 50, 125, 110]),
-    undefined,
-  );
-  // searchPoints probes the given point first.
-  assert.deepEqual(searchPoints(box, 0, hidden, {}, right)[0], right);
 });
 
 Deno.test("searchesOn: every frame at first, then every third frame, then never", () => {

@@ -46,7 +46,7 @@ import type { ObjectTrack, Velocity } from "./object_state.ts";
 import { outputScore } from "./output_selection.ts";
 import { overlapArea } from "./overlap.ts";
 import { negativePoints, type PromptSource } from "./prompt_from_mask.ts";
-import { emergencePoint, motionPrior, searchBox, searchesOn, searchPoints } from "./search_area.ts";
+import { motionPrior, searchBox, searchesOn, searchPoints } from "./search_area.ts";
 
 /** How lost objects are searched for and when a find is accepted. */
 export interface ReacquisitionOptions {
@@ -151,15 +151,6 @@ export function searchPrompts(
   const prompts: SearchPrompt[] = [];
   for (const t of lost) {
     const box = searchBox(t, index, width, height, options);
-    // Expected inside an object that hides it: probe where it would come out from behind it.
-    const centre = { x: (box[0] + box[2]) / 2, y: (box[1] + box[3]) / 2 };
-    const hider = tracked.find((p) => p.covers(centre.x, centre.y));
-    const expected = hider && emergencePoint(
-      centre,
-      { x: t.velocity.x - hider.velocity.x, y: t.velocity.y - hider.velocity.y },
-      hider.covers,
-      box,
-    );
     const boxWindow = windowFromBox(box, width, height);
     const nearby = tracked.filter((p) => windowsIntersect(p.window, boxWindow)).map((p) =>
       p.source
@@ -173,7 +164,7 @@ export function searchPrompts(
       limits.maxNegatives,
       limits.minNegativeArea,
     );
-    for (const point of searchPoints(box, index, insideTracked, options, expected)) {
+    for (const point of searchPoints(box, index, insideTracked, options)) {
       prompts.push({
         kind: "local",
         id: t.id,

@@ -123,11 +123,10 @@ export function motionPrior(
 }
 
 /**
- * Positive points for the search: where the object is expected (`expected`, by default the box's
- * centre) and a `gridSide x gridSide` grid over the box whose phase moves on every frame, without
- * points where `excluded` holds (inside other objects). At most `maxPrompts` are returned: the
- * expected point first, the grid point nearest the box centre, and the others in turns from frame
- * to frame.
+ * Positive points for the search: the box's centre (where the object is expected) and a
+ * `gridSide x gridSide` grid over the box whose phase moves on every frame, without points where
+ * `excluded` holds (inside other objects). At most `maxPrompts` are returned: the centre first,
+ * the grid point nearest it, and the others in turns from frame to frame.
  *
  * @example
  * ```ts
@@ -139,7 +138,6 @@ export function searchPoints(
   frameIndex: number,
   excluded: (x: number, y: number) => boolean,
   options: ReacquisitionOptions = {},
-  expected?: { readonly x: number; readonly y: number },
 ): { x: number; y: number }[] {
   const side = options.gridSide ?? 4;
   const [x0, y0, x1, y1] = box;
@@ -160,11 +158,7 @@ export function searchPoints(
   points.sort((a, b) => a.d - b.d);
   // The expected position itself comes first: the grid's spacing grows with the box and can
   // straddle a small object sitting right where it was expected.
-  const centre = {
-    x: Math.floor(expected?.x ?? cx),
-    y: Math.floor(expected?.y ?? cy),
-    d: -1,
-  };
+  const centre = { x: Math.floor(cx), y: Math.floor(cy), d: -1 };
   if (!excluded(centre.x, centre.y)) {
     const same = points.findIndex((p) => p.x === centre.x && p.y === centre.y);
     if (same >= 0) points.splice(same, 1);
@@ -181,37 +175,4 @@ export function searchPoints(
   const chosen = [...points.slice(0, nearest)];
   for (let k = 0; k < turn; k++) chosen.push(rest[(start + k) % rest.length]);
   return chosen.map(({ x, y }) => ({ x, y }));
-}
-
-/**
- * Where a lost object expected at `from`, inside an object that hides it, is likely to show again:
- * going from `from` along `direction` (its motion relative to the hiding object), the first point
- * clear of `hidden`, `insetPx` further on (a sliver just coming out is thin). Undefined when the
- * way leaves `box` first or there is no direction.
- *
- * @example
- * ```ts
- * const point = emergencePoint({ x: 200, y: 120 }, { x: 3, y: 0 }, insideOccluder, box);
- * ```
- */
-export function emergencePoint(
-  from: { readonly x: number; readonly y: number },
-  direction: { readonly x: number; readonly y: number },
-  hidden: (x: number, y: number) => boolean,
-  box: BoxXyxy,
-  insetPx = 4,
-): { x: number; y: number } | undefined {
-  const length = Math.hypot(direction.x, direction.y);
-  if (length < 1e-3) return undefined;
-  const ux = direction.x / length, uy = direction.y / length;
-  const [x0, y0, x1, y1] = box;
-  const inBox = (x: number, y: number) => x >= x0 && x < x1 && y >= y0 && y < y1;
-  for (let step = 2;; step += 2) {
-    const x = Math.floor(from.x + ux * step), y = Math.floor(from.y + uy * step);
-    if (!inBox(x, y)) return undefined;
-    if (hidden(x, y)) continue;
-    const ix = Math.floor(from.x + ux * (step + insetPx)),
-      iy = Math.floor(from.y + uy * (step + insetPx));
-    return inBox(ix, iy) && !hidden(ix, iy) ? { x: ix, y: iy } : { x, y };
-  }
 }
