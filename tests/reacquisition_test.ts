@@ -104,6 +104,7 @@ Deno.test("pooledEmbedding averages the embedding over the region's cells, weigh
   assert.equal(d.length, EMBEDDING_DIM);
   close(d[0], 16 / Math.hypot(16, 4));
   close(d[1], 4 / Math.hypot(16, 4));
+  assert.deepEqual(pooledEmbedding(embedding, logits, { x0: 0, y0: 0, x1: 5, y1: 4 }), d, "within");
   assert.equal(pooledEmbedding(embedding, new Float32Array(LOW_RES_SIDE ** 2)).length, 0);
 });
 

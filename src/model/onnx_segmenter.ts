@@ -184,8 +184,12 @@ export class OnnxSegmenter implements Segmenter {
   }
 
   /** The image embedding averaged under the region (see `pooled_embedding.ts`). */
-  describe(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
-    return pooledEmbedding((embedding as TinySamEmbedding).imageEmbeddings, lowResLogits);
+  describe(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    within?: PixelWindow,
+  ): Float32Array {
+    return pooledEmbedding((embedding as TinySamEmbedding).imageEmbeddings, lowResLogits, within);
   }
 
   #opened(

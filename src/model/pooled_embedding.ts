@@ -5,6 +5,7 @@
  * a cell counts with the share of its block that is positive.
  * @module
  */
+import type { PixelWindow } from "../segment/geometry/pixel_window.ts";
 import { LOW_RES_SIDE } from "../segment/segmenter.ts";
 import { EMBEDDING_DIM, EMBEDDING_SIDE } from "./tinysam/architecture.ts";
 
@@ -14,7 +15,8 @@ const BLOCK = LOW_RES_SIDE / EMBEDDING_SIDE;
 /**
  * The unit-length mean of the embedding's 256-channel vectors under the region where
  * `lowResLogits > 0`, each cell weighted by the share of its block inside the region. An empty
- * region gives an empty array.
+ * region gives an empty array. `within` (low-res cells) may say where all the positive logits
+ * are: only the embedding cells over it are read.
  *
  * @example
  * ```ts
@@ -24,11 +26,18 @@ const BLOCK = LOW_RES_SIDE / EMBEDDING_SIDE;
 export function pooledEmbedding(
   imageEmbeddings: Float32Array,
   lowResLogits: Float32Array,
+  within?: PixelWindow,
 ): Float32Array {
   const plane = EMBEDDING_SIDE * EMBEDDING_SIDE;
   const weights: { cell: number; weight: number }[] = [];
-  for (let cy = 0; cy < EMBEDDING_SIDE; cy++) {
-    for (let cx = 0; cx < EMBEDDING_SIDE; cx++) {
+  const [cx0, cy0] = within
+    ? [Math.floor(within.x0 / BLOCK), Math.floor(within.y0 / BLOCK)]
+    : [0, 0];
+  const [cx1, cy1] = within
+    ? [Math.ceil(within.x1 / BLOCK), Math.ceil(within.y1 / BLOCK)]
+    : [EMBEDDING_SIDE, EMBEDDING_SIDE];
+  for (let cy = cy0; cy < cy1; cy++) {
+    for (let cx = cx0; cx < cx1; cx++) {
       let inside = 0;
       for (let dy = 0; dy < BLOCK; dy++) {
         const row = (cy * BLOCK + dy) * LOW_RES_SIDE + cx * BLOCK;

@@ -192,7 +192,7 @@ export class WorkerSegmenter implements Segmenter {
         return await decodeIn(await this.#openBackgroundDecoder(), embedding, prompts);
       },
       upscaleLogits: (embedding, logits, window) => this.upscaleLogits(embedding, logits, window),
-      describe: (embedding, logits) => this.describe(embedding, logits),
+      describe: (embedding, logits, within) => this.describe(embedding, logits, within),
       // Released with this segmenter.
       dispose: () => Promise.resolve(),
     };
@@ -212,8 +212,12 @@ export class WorkerSegmenter implements Segmenter {
   }
 
   /** The image embedding averaged under the region (see `pooled_embedding.ts`), in this thread. */
-  describe(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array {
-    return pooledEmbedding((embedding as TinySamEmbedding).imageEmbeddings, lowResLogits);
+  describe(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    within?: PixelWindow,
+  ): Float32Array {
+    return pooledEmbedding((embedding as TinySamEmbedding).imageEmbeddings, lowResLogits, within);
   }
 
   upscaleLogits(

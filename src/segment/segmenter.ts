@@ -71,9 +71,14 @@ export interface Segmenter {
    * logits (`LOW_RES_SIDE`^2, one output) are positive, e.g. the image embedding averaged over
    * it. Two regions showing the same object have descriptors with a high dot product. Optional:
    * a segmenter without an embedding worth describing omits it, and the tracker's appearance
-   * memory then keeps colours only. Returns an empty array for an empty region.
+   * memory then keeps colours only. Returns an empty array for an empty region. `within` (cells of
+   * the low-res grid) may say where all the positive logits are, so that only they are read.
    */
-  describe?(embedding: FrameEmbedding, lowResLogits: Float32Array): Float32Array;
+  describe?(
+    embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    within?: PixelWindow,
+  ): Float32Array;
   /** Releases sessions and buffers. */
   dispose(): Promise<void>;
   /**

@@ -3,7 +3,9 @@
  * upscale return precomputed results instantly, so what is timed is the tracker's own work
  * (prompts from masks, output choice, thresholding in windows, overlaps, loss checks, state
  * updates, output). Objects are discs that step 0, 3, 6, 3, 0, ... pixels to the right, so they
- * keep moving and stay tracked. Target: under 5 ms per frame for 5 objects.
+ * keep moving and stay tracked. Target: under 5 ms per frame for 5 objects. The "with descriptors"
+ * rows add what a segmenter that describes regions costs (TinySAM's embedding pooled under each
+ * mask for the appearance memory, on a stand-in embedding of TinySAM's size).
  *
  *   deno bench -A tests/bench/tracker_bench.ts
  */
@@ -18,6 +20,9 @@ import {
   type Segmenter,
 } from "../../src/segment/segmenter.ts";
 import { ObjectTracker } from "../../src/segment/tracker/object_tracker.ts";
+import { pooledEmbedding } from "../../src/model/pooled_embedding.ts";
+import type { PixelWindow } from "../../src/segment/geometry/pixel_window.ts";
+import { EMBEDDING_DIM, EMBEDDING_SIDE } from "../../src/model/tinysam/architecture.ts";
 
 const WIDTH = 1280, HEIGHT = 720, RADIUS = 44;
 const PHASES = [0, 3, 6] as const;
@@ -114,6 +119,22 @@ class PrecomputedSegmenter implements Segmenter {
   }
 }
 
+/** The same, describing regions as TinySAM does: its embedding's size, pooled under the mask. */
+class DescribingSegmenter extends PrecomputedSegmenter {
+  readonly #embedding = Float32Array.from(
+    { length: EMBEDDING_DIM * EMBEDDING_SIDE * EMBEDDING_SIDE },
+    (_, i) => Math.sin(i * 0.37),
+  );
+
+  describe(
+    _embedding: FrameEmbedding,
+    lowResLogits: Float32Array,
+    within?: PixelWindow,
+  ): Float32Array {
+    return pooledEmbedding(this.#embedding, lowResLogits, within);
+  }
+}
+
 /** The rgb frames of the three phases (grey background, discs of distinct hues). */
 function phaseFrames(objects: Disc[]): Uint8Array[] {
   return PHASES.map((shift) => {
@@ -132,7 +153,9 @@ function phaseFrames(objects: Disc[]): Uint8Array[] {
   });
 }
 
-for (const count of [1, 5, 20]) {
+for (
+  const [count, describes] of [[1, false], [5, false], [20, false], [5, true], [20, true]] as const
+) {
   const objects = discs(count);
   const pixels = phaseFrames(objects);
   const frame = (index: number): Frame => ({
@@ -149,10 +172,15 @@ for (const count of [1, 5, 20]) {
     box: [d.x - RADIUS - 4, d.y - RADIUS - 4, d.x + RADIUS + 4, d.y + RADIUS + 4],
     origin: `disc ${k + 1}`,
   }));
-  const tracker = new ObjectTracker(new PrecomputedSegmenter(objects), prompts);
+  const segmenter = describes
+    ? new DescribingSegmenter(objects)
+    : new PrecomputedSegmenter(objects);
+  const tracker = new ObjectTracker(segmenter, prompts);
   let next = 0;
   Deno.bench({
-    name: `tracker overhead per frame, 720p, ${count} object${count > 1 ? "s" : ""}`,
+    name: `tracker overhead per frame, 720p, ${count} object${count > 1 ? "s" : ""}${
+      describes ? ", with descriptors" : ""
+    }`,
     group: "tracker",
     async fn() {
       const masks = await tracker.step(frame(next++));

@@ -12,7 +12,12 @@ import {
   outputLogits,
   type Segmenter,
 } from "../segmenter.ts";
-import { type LowResGrid, pixelsOfCells, positiveCells } from "../geometry/low_res_grid.ts";
+import {
+  cellsOfWindow,
+  type LowResGrid,
+  pixelsOfCells,
+  positiveCells,
+} from "../geometry/low_res_grid.ts";
 import { isEmptyWindow, maskExtent, type PixelWindow } from "../geometry/pixel_window.ts";
 
 /** Where a candidate came from. */
@@ -119,9 +124,14 @@ export function candidateDescriptor(
   candidate: FrameCandidate,
   segmenter: Segmenter,
   embedding: FrameEmbedding,
+  grid: LowResGrid,
 ): Float32Array {
   candidate.descriptor ??= segmenter.describe && candidate.area > 0
-    ? segmenter.describe(embedding, candidate.lowResLogits)
+    ? segmenter.describe(
+      embedding,
+      candidate.lowResLogits,
+      cellsOfWindow(grid, candidate.bounds, 2),
+    )
     : new Float32Array(0);
   return candidate.descriptor;
 }

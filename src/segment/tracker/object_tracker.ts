@@ -387,7 +387,7 @@ export class ObjectTracker {
     const minAreaPx = this.#options.loss?.minAreaPx ?? 16;
     for (const [id, candidate] of [...candidates]) {
       if (this.#background) await yieldToLoop();
-      candidateDescriptor(candidate, segmenter, frameEmbedding);
+      candidateDescriptor(candidate, segmenter, frameEmbedding, grid);
       const user = dueById.get(id);
       if (user) {
         const label = user.label ?? state.track(id)?.label;

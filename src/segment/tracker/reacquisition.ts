@@ -461,7 +461,7 @@ function screenRegions(
 function regionAppearance(region: Region, context: SearchContext): Appearance {
   region.appearance ??= {
     colour: regionColourHistogram(context.frame, region.logits, context.grid, region.cells),
-    descriptor: context.segmenter.describe?.(context.embedding, region.logits) ??
+    descriptor: context.segmenter.describe?.(context.embedding, region.logits, region.cells) ??
       new Float32Array(0),
   };
   return region.appearance;
