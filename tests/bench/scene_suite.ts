@@ -61,6 +61,8 @@ interface SceneResult {
   readonly gone: readonly Disappearance[];
   readonly encodedFrames: number;
   readonly promptsPerFrame: number;
+  /** Search prompts (local and whole-frame scan) per frame, and the most on one frame. */
+  readonly search: { readonly local: number; readonly scan: number; readonly most: number };
 }
 
 const { values } = parseArgs({
@@ -152,6 +154,12 @@ async function trackScene(dir: string, mode: Mode, keep: string | undefined): Pr
   await Deno.remove(masksDir, { recursive: true }).catch(() => {});
   const segmenter = new RegionGrowingSegmenter();
   let encodedFrames = info.frameCount ?? 0;
+  const search = { local: 0, scan: 0, most: 0 };
+  const onSearch = (_frame: number, spent: { local: number; scan: number }) => {
+    search.local += spent.local;
+    search.scan += spent.scan;
+    search.most = Math.max(search.most, spent.local + spent.scan);
+  };
   try {
     await lastValueFrom(
       segmentVideo({
@@ -164,8 +172,9 @@ async function trackScene(dir: string, mode: Mode, keep: string | undefined): Pr
             ? {
               keyframes: { policy: adaptiveKeyframes(), refine: "sync" },
               onKeyframeCounts: (counts) => encodedFrames = counts.encoded,
+              onSearch,
             }
-            : {},
+            : { onSearch },
         ),
         target: parseOutputTarget(
           `${out}/${mode === "every" ? "overlay.mp4" : "overlay_stride_auto.mp4"}`,
@@ -200,6 +209,11 @@ async function trackScene(dir: string, mode: Mode, keep: string | undefined): Pr
       gone,
       encodedFrames,
       promptsPerFrame: segmenter.calls.prompts / report.frames,
+      search: {
+        local: search.local / report.frames,
+        scan: search.scan / report.frames,
+        most: search.most,
+      },
     };
   } finally {
     if (!keep) await Deno.remove(out, { recursive: true });
@@ -303,8 +317,21 @@ function summary(mode: Mode, results: readonly SceneResult[]): string {
         ).join("; ")
     }`,
   );
-  const prompts = results.reduce((s, r) => s + r.promptsPerFrame, 0) / results.length;
-  lines.push(`- decoder prompts per frame (mean over scenes): ${prompts.toFixed(1)}`, "");
+  const perFrame = (f: (r: SceneResult) => number) =>
+    (results.reduce((s, r) => s + f(r), 0) / results.length).toFixed(1);
+  lines.push(
+    `- decoder prompts per frame (mean over scenes): ${
+      perFrame((r) => r.promptsPerFrame)
+    } in all, ` +
+      `of which searching for lost objects ${
+        perFrame((r) => r.search.local)
+      } near where they were ` +
+      `expected and ${
+        perFrame((r) => r.search.scan)
+      } in the whole-frame scan; most search prompts ` +
+      `on one frame: ${Math.max(...results.map((r) => r.search.most))}`,
+    "",
+  );
   return lines.join("\n");
 }
 
