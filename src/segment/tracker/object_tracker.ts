@@ -15,7 +15,7 @@ import {
   type PromptSet,
   type Segmenter,
 } from "../segmenter.ts";
-import { colourShare, histogramSimilarity } from "./appearance.ts";
+import { histogramSimilarity } from "./appearance.ts";
 import {
   candidateAppearance,
   candidateDescriptor,
@@ -24,7 +24,7 @@ import {
 } from "./frame_candidate.ts";
 import { detectLoss, type LossOptions } from "./loss_detection.ts";
 import { cellsOfWindow, lowResGrid } from "../geometry/low_res_grid.ts";
-import type { ObjectTrack, Velocity } from "./object_state.ts";
+import type { Velocity } from "./object_state.ts";
 import {
   chooseFreshOutput,
   chooseTrackedOutput,
@@ -34,21 +34,13 @@ import { overlapArea, resolveOverlaps } from "./overlap.ts";
 import { type PixelWindow, windowFromBox, windowToXywh } from "../geometry/pixel_window.ts";
 import { PromptSchedule } from "./prompt_schedule.ts";
 import {
-  predictedWindow,
   promptFromMask,
   type PromptFromMaskOptions,
   type PromptSource,
-  shiftedMaskTest,
 } from "./prompt_from_mask.ts";
 import type { CarriedObject, MotionPropagator } from "./motion_propagation.ts";
-import {
-  chooseFinds,
-  type ReacquisitionOptions,
-  searchedFor,
-  type SearchPrompt,
-  searchPrompts,
-  type TrackedNeighbour,
-} from "./reacquisition.ts";
+import { chooseFinds, type ReacquisitionOptions } from "./reacquisition.ts";
+import { planSearch, type SearchPrompt } from "./search_prompts.ts";
 import {
   commitCandidate,
   type PreviousSighting,
@@ -56,7 +48,7 @@ import {
   startTrack,
   trimTrack,
 } from "./track_update.ts";
-import { nextScanPoints, type ScanCursor, scanSpacing } from "./whole_frame_scan.ts";
+import type { ScanCursor } from "./whole_frame_scan.ts";
 import { TrackerState } from "./tracker_state.ts";
 
 /** What a discovery step gets on a frame it runs on. */
@@ -489,43 +481,24 @@ export class ObjectTracker {
         velocity: source.velocity,
       });
     }
-    const reacquisition = this.#options.reacquisition ?? {};
-    const lost = tracks.filter((t) =>
-      t.status === "lost" && !dueIds.has(t.id) &&
-      index - t.lostSince < (reacquisition.forFrames ?? 150)
+    const plan = planSearch(
+      {
+        tracks,
+        sources,
+        due: dueIds,
+        frame,
+        everyFrame: this.#background,
+        cursor: this.#scan,
+      },
+      this.#options.reacquisition,
+      {
+        maxNegatives: this.#options.prompt?.maxNegatives ?? 2,
+        minNegativeArea: this.#options.prompt?.minNegativeArea ?? 12,
+      },
     );
-    // A background refinement searches for every lost object: its cost is bounded by one
-    // refinement at a time, and the schedule (meant for an encoder that runs on every keyframe
-    // it is given) would leave a live stream's free encoder with nothing to look for.
-    const searched = searchedFor(lost, index, this.#background, reacquisition);
-    if (lost.length === 0) return { entries, scanned: false };
-    // Where each tracked object is expected on this frame (what searches must not probe).
-    const tracked = [...sources].map(([id, source]): TrackedNeighbour => {
-      const window = predictedWindow(source.bounds, source.velocity, width, height);
-      const inside = shiftedMaskTest(source.mask, source.velocity.x, source.velocity.y);
-      return {
-        source,
-        window,
-        velocity: this.state.track(id)!.velocity,
-        covers: (x: number, y: number) =>
-          x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y),
-      };
-    });
-    const sizes = lost.filter((t) => t.referenceArea > 0).map((t) => Math.sqrt(t.referenceArea));
-    const spacing = scanSpacing(sizes, width, height);
-    const scan = nextScanPoints(
-      width,
-      height,
-      spacing,
-      this.#scan,
-      reacquisition.scanBudget ?? 24,
-      (x, y) => tracked.some((p) => p.covers(x, y)) || !lostColour(lost, frame, x, y),
-    );
-    this.#scan = scan.cursor;
-    const prompts = searchPrompts(searched, tracked, frame, scan.points, reacquisition, {
-      maxNegatives: this.#options.prompt?.maxNegatives ?? 2,
-      minNegativeArea: this.#options.prompt?.minNegativeArea ?? 12,
-    });
+    this.#scan = plan.cursor;
+    const prompts = plan.prompts;
+    if (prompts.length === 0) return { entries, scanned: false };
     for (const search of prompts) {
       entries.push({
         kind: "search",
@@ -536,7 +509,7 @@ export class ObjectTracker {
     }
     const scans = prompts.filter((p) => p.kind === "scan").length;
     this.#options.onSearch?.(index, { local: prompts.length - scans, scan: scans });
-    return { entries, scanned: scan.points.length > 0 };
+    return { entries, scanned: scans > 0 };
   }
 
   async #discover(
@@ -605,21 +578,6 @@ function promptWindow(prompt: ObjectPrompt, width: number, height: number): Pixe
     [Math.min(...xs) - 16, Math.min(...ys) - 16, Math.max(...xs) + 17, Math.max(...ys) + 17],
     width,
     height,
-  );
-}
-
-/** Share of an object's colours a pixel's colour must have to be worth a scan point. */
-const SCAN_COLOUR_SHARE = 0.01;
-
-/**
- * Whether the pixel shows a colour one of the lost objects shows (or one of them has no colours
- * on record yet): a scan point elsewhere would only find something else.
- */
-function lostColour(lost: readonly ObjectTrack[], frame: Frame, x: number, y: number): boolean {
-  const i = (y * frame.width + x) * 3;
-  const [r, g, b] = [frame.data[i], frame.data[i + 1], frame.data[i + 2]];
-  return lost.some((t) =>
-    t.appearance.length === 0 || colourShare(t.appearance, r, g, b) >= SCAN_COLOUR_SHARE
   );
 }
 

@@ -1,19 +1,12 @@
 /**
- * Finding lost objects again. Two kinds of prompts look for them, decoded in the same batched call
- * as the frame's tracking prompts:
- *
- * - a local search per lost object, in a box around where its motion says it should be (see
- *   `search_area.ts`);
- * - while anything is lost, a whole-frame scan shared by all lost objects: a budget of points per
- *   frame from a grid over the whole frame, without the points that fall on tracked objects (see
- *   `whole_frame_scan.ts`).
- *
- * Every confident region either finds is a candidate for every lost object. A region is taken
- * for an object only if it is of plausible size, not another object's pixels, not cut off by the
- * box it was searched in, looks like the object (its colours, and the model's descriptor where the
- * segmenter gives one) more than like any other object, and looks alike enough for where it is:
- * near the expected position a fair likeness suffices, far from it a strong one is needed (the
- * motion prior moves the bar, it never forbids). Objects and regions are then paired best first.
+ * Finding lost objects again: which of the regions the search prompts returned (see
+ * `search_prompts.ts`) is which lost object. Every confident region is a candidate for every lost
+ * object. A region is taken for an object only if it is of plausible size, not another object's
+ * pixels, not cut off by the box it was searched in, looks like the object (its colours, and the
+ * model's descriptor where the segmenter gives one) at least as much as like any other object, and
+ * looks alike enough for where it is: near the expected position a fair likeness suffices, far
+ * from it a strong one is needed (the motion prior moves the bar, it never forbids). Objects and
+ * regions are then paired best first.
  * @module
  */
 import type { Frame } from "../../frame.ts";
@@ -24,16 +17,10 @@ import {
   type FrameEmbedding,
   LOW_RES_SIDE,
   outputLogits,
-  type PromptSet,
   type Segmenter,
 } from "../segmenter.ts";
 import { type LowResGrid, positiveCells } from "../geometry/low_res_grid.ts";
-import {
-  isEmptyWindow,
-  type PixelWindow,
-  windowFromBox,
-  windowsIntersect,
-} from "../geometry/pixel_window.ts";
+import { isEmptyWindow, type PixelWindow, windowFromBox } from "../geometry/pixel_window.ts";
 import {
   type Appearance,
   type AppearanceMatch,
@@ -42,11 +29,11 @@ import {
   regionColourHistogram,
 } from "./appearance.ts";
 import { candidateFromOutput, type FrameCandidate } from "./frame_candidate.ts";
-import type { ObjectTrack, Velocity } from "./object_state.ts";
+import type { ObjectTrack } from "./object_state.ts";
 import { outputScore } from "./output_selection.ts";
 import { overlapArea } from "./overlap.ts";
-import { negativePoints, type PromptSource } from "./prompt_from_mask.ts";
-import { motionPrior, searchBox, searchesOn, searchPoints } from "./search_area.ts";
+import { motionPrior } from "./search_area.ts";
+import type { SearchPrompt } from "./search_prompts.ts";
 
 /** How lost objects are searched for and when a find is accepted. */
 export interface ReacquisitionOptions {
@@ -87,111 +74,6 @@ export interface ReacquisitionOptions {
   readonly strongDescriptor?: number;
   /** Largest share of the find already covered by other objects (default 0.2). */
   readonly maxOverlapShare?: number;
-}
-
-/** A prompt of the search: local (for one object, in its box) or part of the whole-frame scan. */
-export type SearchPrompt =
-  | {
-    readonly kind: "local";
-    readonly id: number;
-    readonly prompt: PromptSet;
-    readonly searchBox: BoxXyxy;
-  }
-  | { readonly kind: "scan"; readonly prompt: PromptSet };
-
-/** A tracked object as the search sees it on this frame. */
-export interface TrackedNeighbour {
-  /** Its current mask and motion (negative points keep searches off it). */
-  readonly source: PromptSource;
-  /** Where its mask is expected on this frame. */
-  readonly window: PixelWindow;
-  readonly velocity: Velocity;
-  /** Whether its expected mask covers the pixel. */
-  covers(x: number, y: number): boolean;
-}
-
-/** Limits of the prompts built for a search (the negatives' count and size). */
-export interface SearchPromptLimits {
-  readonly maxNegatives: number;
-  readonly minNegativeArea: number;
-}
-
-/**
- * The lost objects searched for on `frameIndex`: all of them in a background refinement (its cost
- * is bounded by one refinement at a time), else those {@link searchesOn} allows.
- */
-export function searchedFor(
-  lost: readonly ObjectTrack[],
-  frameIndex: number,
-  everyFrame: boolean,
-  options: ReacquisitionOptions = {},
-): ObjectTrack[] {
-  return lost.filter((t) => everyFrame || searchesOn(t.lostSince, frameIndex, options));
-}
-
-/**
- * The search prompts of a frame: each lost object's local search, and a single positive point
- * prompt for each of the frame's whole-frame scan points.
- *
- * @example
- * ```ts
- * const prompts = searchPrompts(lost, tracked, frame, scanPoints, {}, { maxNegatives: 2, minNegativeArea: 12 });
- * ```
- */
-export function searchPrompts(
-  lost: readonly ObjectTrack[],
-  tracked: readonly TrackedNeighbour[],
-  frame: { readonly index: number; readonly width: number; readonly height: number },
-  scan: readonly { readonly x: number; readonly y: number }[],
-  options: ReacquisitionOptions,
-  limits: SearchPromptLimits,
-): SearchPrompt[] {
-  const { index, width, height } = frame;
-  const insideTracked = (x: number, y: number) => tracked.some((p) => p.covers(x, y));
-  const prompts: SearchPrompt[] = [];
-  for (const t of lost) {
-    const box = searchBox(t, index, width, height, options);
-    const boxWindow = windowFromBox(box, width, height);
-    const nearby = tracked.filter((p) => windowsIntersect(p.window, boxWindow)).map((p) =>
-      p.source
-    );
-    const negatives = negativePoints(
-      box,
-      () => false,
-      nearby,
-      width,
-      height,
-      limits.maxNegatives,
-      limits.minNegativeArea,
-    );
-    for (const point of searchPoints(box, index, insideTracked, options)) {
-      prompts.push({
-        kind: "local",
-        id: t.id,
-        prompt: { points: [{ ...point, positive: true }, ...negatives], box },
-        searchBox: box,
-      });
-    }
-  }
-  // A scan point's prompt keeps off the tracked objects around it with negative points, as a
-  // local search's does: what comes out from behind one of them must not be taken for part of it.
-  const reach = Math.max(0, ...lost.map((t) => Math.sqrt(t.referenceArea)));
-  for (const { x, y } of scan) {
-    const box: BoxXyxy = [x - reach, y - reach, x + reach + 1, y + reach + 1];
-    const around = windowFromBox(box, width, height);
-    const nearby = tracked.filter((p) => windowsIntersect(p.window, around)).map((p) => p.source);
-    const negatives = negativePoints(
-      box,
-      () => false,
-      nearby,
-      width,
-      height,
-      limits.maxNegatives,
-      limits.minNegativeArea,
-    );
-    prompts.push({ kind: "scan", prompt: { points: [{ x, y, positive: true }, ...negatives] } });
-  }
-  return prompts;
 }
 
 /** Weight of the motion prior when pairs of objects and regions are ranked. */
