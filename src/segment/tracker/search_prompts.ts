@@ -91,18 +91,31 @@ export function planSearch(
   );
   if (lost.length === 0) return { prompts: [], cursor: input.cursor };
   // Where each tracked object is expected on this frame (what searches must not probe).
-  const velocities = new Map(input.tracks.map((t) => [t.id, t.velocity]));
+  const byId = new Map(input.tracks.map((t) => [t.id, t]));
+  const trackedIds = [...input.sources.keys()];
   const tracked = [...input.sources].map(([id, source]): TrackedNeighbour => {
     const window = predictedWindow(source.bounds, source.velocity, width, height);
     const inside = shiftedMaskTest(source.mask, source.velocity.x, source.velocity.y);
     return {
       source,
       window,
-      velocity: velocities.get(id) ?? { x: 0, y: 0 },
+      velocity: byId.get(id)?.velocity ?? { x: 0, y: 0 },
       covers: (x: number, y: number) =>
         x >= window.x0 && x < window.x1 && y >= window.y0 && y < window.y1 && inside(x, y),
     };
   });
+  // A point inside a tracked object's mask is that object's, unless the pixel's colour is not
+  // one the object shows: then its mask has spread onto something else (a lost object coming out
+  // from behind it), and the point is worth a look.
+  const heldAsItsOwn = (x: number, y: number) => {
+    const i = (y * width + x) * 3;
+    const [r, g, b] = [frame.data[i], frame.data[i + 1], frame.data[i + 2]];
+    return tracked.some((p, k) => {
+      if (!p.covers(x, y)) return false;
+      const colours = byId.get(trackedIds[k])?.appearance;
+      return !colours || colours.length === 0 || colourShare(colours, r, g, b) >= SCAN_COLOUR_SHARE;
+    });
+  };
   const sizes = lost.filter((t) => t.referenceArea > 0).map((t) => Math.sqrt(t.referenceArea));
   const scan = nextScanPoints(
     width,
@@ -110,7 +123,7 @@ export function planSearch(
     scanSpacing(sizes, width, height),
     input.cursor,
     options.scanBudget ?? 24,
-    (x, y) => tracked.some((p) => p.covers(x, y)) || !lostColour(lost, frame, x, y),
+    (x, y) => !lostColour(lost, frame, x, y) || heldAsItsOwn(x, y),
   );
   const searched = searchedFor(lost, index, input.everyFrame, options);
   return {
