@@ -1,3 +1,13 @@
+/**
+ * One object's story in one scene, frame by frame, as the tracker saw it: its status and why it was
+ * lost, its ground-truth area, the J of its mask, its reference area, velocity and bounds. For
+ * finding out why the suite reports a slow re-acquisition or an identity switch.
+ *
+ *   deno run -A tests/bench/trace_object.ts SCENE_DIR OBJECT_ID
+ *
+ * SCENE_DIR is laid out like `samples/` (`video.mp4`, `gt/`, `prompts.json`), e.g. a scene kept by
+ * `deno task suite --cache DIR`; tracking is every frame, with the region-growing test segmenter.
+ */
 import { lastValueFrom, toArray } from "rxjs";
 import { decodeVideo } from "../../src/video/decode.ts";
 import { parseInputSource } from "../../src/video/input_source.ts";
@@ -9,6 +19,10 @@ import { readMaskPng } from "../../src/export/masks_dir.ts";
 import { maskPngName } from "../../src/export/label_map.ts";
 const [dir, idArg] = Deno.args;
 const id = Number(idArg);
+if (dir === undefined || !Number.isInteger(id)) {
+  console.error("usage: deno run -A tests/bench/trace_object.ts SCENE_DIR OBJECT_ID");
+  Deno.exit(2);
+}
 const source = parseInputSource(`${dir}/video.mp4`);
 const info = await probeVideo(source);
 const prompts = resolvePrompts(await readPromptsFile(`${dir}/prompts.json`), info);
@@ -26,7 +40,11 @@ for (const frame of frames) {
     if (g && p) inter++;
     if (g || p) uni++;
   }
-  const t = tracker.state.track(id)!;
+  const t = tracker.state.track(id);
+  if (!t) {
+    console.log(frame.index, "not prompted yet");
+    continue;
+  }
   console.log(
     frame.index,
     t.status,
