@@ -86,8 +86,10 @@ export function planSearch(
 ): { prompts: SearchPrompt[]; cursor: ScanCursor | undefined } {
   const { frame } = input;
   const { index, width, height } = frame;
+  // Looked for until `forFrames` after the loss; a background refinement always (see searchedFor).
   const lost = input.tracks.filter((t) =>
-    t.status === "lost" && !input.due.has(t.id) && index - t.lostSince < (options.forFrames ?? 150)
+    t.status === "lost" && !input.due.has(t.id) &&
+    (input.everyFrame || index - t.lostSince < (options.forFrames ?? 150))
   );
   if (lost.length === 0) return { prompts: [], cursor: input.cursor };
   // Where each tracked object is expected on this frame (what searches must not probe).
