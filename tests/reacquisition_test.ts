@@ -10,10 +10,12 @@ import { lowResGrid } from "../src/segment/geometry/low_res_grid.ts";
 import { LOW_RES_SIDE } from "../src/segment/segmenter.ts";
 import {
   blendDescriptors,
+  blendHistograms,
   colourHistogram,
   colourShare,
   compareAppearance,
   descriptorSimilarity,
+  histogramSimilarity,
   matchStrength,
   regionColourHistogram,
 } from "../src/segment/tracker/appearance.ts";
@@ -29,6 +31,35 @@ import { hueRgb, renderDiscFrame } from "./helpers/disc_scene.ts";
 
 const close = (a: number, b: number, label = "") =>
   assert.ok(Math.abs(a - b) < 1e-6, `${label} ${a} vs ${b}`);
+
+Deno.test("colourHistogram counts the masked pixels into 8 x 8 x 8 bins, normalised", () => {
+  // A 2 x 2 frame: red, red, blue, and an unmasked green pixel.
+  const data = Uint8Array.of(250, 10, 10, 250, 10, 10, 10, 10, 250, 10, 250, 10);
+  const frame = { index: 0, ptsSeconds: 0, width: 2, height: 2, data };
+  const mask = { width: 2, height: 2, data: Uint8Array.of(1, 1, 1, 0) };
+  const h = colourHistogram(frame, mask, { x0: 0, y0: 0, x1: 2, y1: 2 });
+  close(h[(7 * 8 + 0) * 8 + 0], 2 / 3, "red bin");
+  close(h[(0 * 8 + 0) * 8 + 7], 1 / 3, "blue bin");
+  close(h.reduce((a, b) => a + b, 0), 1);
+});
+
+Deno.test("histogramSimilarity is the Bhattacharyya coefficient; unknown matches anything", () => {
+  // sqrt(0.5 * 0.5) in the one shared bin.
+  close(histogramSimilarity(Float32Array.of(0.5, 0.5, 0), Float32Array.of(0.5, 0, 0.5)), 0.5);
+  close(histogramSimilarity(Float32Array.of(1, 0), Float32Array.of(0, 1)), 0);
+  assert.equal(histogramSimilarity(new Float32Array(0), Float32Array.of(1, 0)), 1);
+  assert.equal(histogramSimilarity(Float32Array.of(0, 0), Float32Array.of(1, 0)), 1);
+});
+
+Deno.test("blendHistograms mixes a running appearance with an observation", () => {
+  const mixed = blendHistograms(Float32Array.of(1, 0), Float32Array.of(0, 1), 0.25);
+  close(mixed[0], 0.75);
+  close(mixed[1], 0.25);
+  const observed = Float32Array.of(0, 1);
+  assert.equal(blendHistograms(new Float32Array(0), observed, 0.1), observed, "empty memory");
+  const memory = Float32Array.of(1, 0);
+  assert.equal(blendHistograms(memory, Float32Array.of(0, 0), 0.1), memory, "nothing observed");
+});
 
 Deno.test("descriptorSimilarity is the dot product of unit vectors; unknown is undefined", () => {
   const a = Float32Array.of(0.6, 0.8), b = Float32Array.of(1, 0);
