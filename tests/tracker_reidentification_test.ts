@@ -226,6 +226,24 @@ function lostTrack(id: number, colour: Float32Array, bounds: PixelWindow): Objec
   };
 }
 
+/** A 320 x 200 frame with one red disc (radius 20 at (160, 100)), its mask and its colours. */
+function redDisc() {
+  const frame = renderDiscFrame(
+    320,
+    200,
+    [{ id: 9, x: 160, y: 100, radius: 20, rgb: hueRgb(3) }],
+    3,
+  );
+  const mask = { width: 320, height: 200, data: new Uint8Array(320 * 200) };
+  for (let y = 80; y < 120; y++) {
+    for (let x = 140; x < 180; x++) {
+      if ((x + 0.5 - 160) ** 2 + (y + 0.5 - 100) ** 2 <= 400) mask.data[y * 320 + x] = 1;
+    }
+  }
+  const { area, bounds } = maskExtent(mask, { x0: 0, y0: 0, x1: 320, y1: 200 });
+  return { frame, mask, area, bounds, red: colourHistogram(frame, mask, bounds) };
+}
+
 /** Decodes one scan point on `frame` and asks `chooseFinds` who it is. */
 async function findAt(
   frame: Frame,
@@ -250,20 +268,7 @@ async function findAt(
 
 Deno.test("a find on a tracked look-alike's pixels is never the lost object; on a mask that spread onto it, it is", async () => {
   // A red disc (tracked) where a lost red object is expected.
-  const frame = renderDiscFrame(
-    320,
-    200,
-    [{ id: 2, x: 160, y: 100, radius: 20, rgb: hueRgb(3) }],
-    3,
-  );
-  const mask = { width: 320, height: 200, data: new Uint8Array(320 * 200) };
-  for (let y = 80; y < 120; y++) {
-    for (let x = 140; x < 180; x++) {
-      if ((x + 0.5 - 160) ** 2 + (y + 0.5 - 100) ** 2 <= 400) mask.data[y * 320 + x] = 1;
-    }
-  }
-  const { area, bounds } = maskExtent(mask, { x0: 0, y0: 0, x1: 320, y1: 200 });
-  const red = colourHistogram(frame, mask, bounds);
+  const { frame, mask, area, bounds, red } = redDisc();
   const lost = lostTrack(1, red, { x0: 140, y0: 80, x1: 180, y1: 120 });
   const tracked: FrameCandidate = {
     id: 2,
@@ -293,20 +298,7 @@ Deno.test("a find on a tracked look-alike's pixels is never the lost object; on 
 });
 
 Deno.test("a find that looks more like another object than like the lost one is not taken", async () => {
-  const frame = renderDiscFrame(
-    320,
-    200,
-    [{ id: 3, x: 160, y: 100, radius: 20, rgb: hueRgb(3) }],
-    3,
-  );
-  const mask = { width: 320, height: 200, data: new Uint8Array(320 * 200) };
-  for (let y = 80; y < 120; y++) {
-    for (let x = 140; x < 180; x++) {
-      if ((x + 0.5 - 160) ** 2 + (y + 0.5 - 100) ** 2 <= 400) mask.data[y * 320 + x] = 1;
-    }
-  }
-  const { bounds } = maskExtent(mask, { x0: 0, y0: 0, x1: 320, y1: 200 });
-  const red = colourHistogram(frame, mask, bounds);
+  const { frame, red } = redDisc();
   // The lost object is only partly this red (similarity sqrt(0.5) = 0.71: enough where it is
   // expected); another object, tracked elsewhere, is all this red (similarity 1).
   const partlyRed = red.map((v) => v / 2);

@@ -184,19 +184,7 @@ export function searchPrompts(
   const prompts: SearchPrompt[] = [];
   for (const t of lost) {
     const box = searchBox(t, index, width, height, options);
-    const boxWindow = windowFromBox(box, width, height);
-    const nearby = tracked.filter((p) => windowsIntersect(p.window, boxWindow)).map((p) =>
-      p.source
-    );
-    const negatives = negativePoints(
-      box,
-      () => false,
-      nearby,
-      width,
-      height,
-      limits.maxNegatives,
-      limits.minNegativeArea,
-    );
+    const negatives = negativesIn(box, tracked, width, height, limits);
     for (const point of searchPoints(box, index, insideTracked, options)) {
       prompts.push({
         kind: "local",
@@ -211,18 +199,29 @@ export function searchPrompts(
   const reach = Math.max(0, ...lost.map((t) => Math.sqrt(t.referenceArea)));
   for (const { x, y } of scan) {
     const box: BoxXyxy = [x - reach, y - reach, x + reach + 1, y + reach + 1];
-    const around = windowFromBox(box, width, height);
-    const nearby = tracked.filter((p) => windowsIntersect(p.window, around)).map((p) => p.source);
-    const negatives = negativePoints(
-      box,
-      () => false,
-      nearby,
-      width,
-      height,
-      limits.maxNegatives,
-      limits.minNegativeArea,
-    );
+    const negatives = negativesIn(box, tracked, width, height, limits);
     prompts.push({ kind: "scan", prompt: { points: [{ x, y, positive: true }, ...negatives] } });
   }
   return prompts;
+}
+
+/** Negative points on the tracked objects whose expected masks reach into `box`. */
+function negativesIn(
+  box: BoxXyxy,
+  tracked: readonly TrackedNeighbour[],
+  width: number,
+  height: number,
+  limits: SearchPromptLimits,
+) {
+  const within = windowFromBox(box, width, height);
+  const nearby = tracked.filter((p) => windowsIntersect(p.window, within)).map((p) => p.source);
+  return negativePoints(
+    box,
+    () => false,
+    nearby,
+    width,
+    height,
+    limits.maxNegatives,
+    limits.minNegativeArea,
+  );
 }
