@@ -264,7 +264,7 @@ export class ObjectTracker {
     const state = this.state;
     state.beginFrame(index);
     const due = this.#schedule.take(index);
-    const { entries, scanned } = this.#entries(frame, due);
+    const { entries, lookingFor } = this.#entries(frame, due);
     const discover = this.#options.discovery?.runsOn(index) ?? false;
     const markers = this.#markers(entries);
     if (entries.length === 0 && !discover) {
@@ -334,9 +334,6 @@ export class ObjectTracker {
     }
     if (searches.length > 0) {
       if (this.#background) await yieldToLoop();
-      const lostIds = new Set(
-        entries.filter((e) => e.kind === "search" && e.id >= 0).map((e) => e.id),
-      );
       const tracks = [...state.tracks()];
       const finds = chooseFinds(
         {
@@ -344,7 +341,7 @@ export class ObjectTracker {
           embedding: frameEmbedding,
           segmenter,
           grid,
-          lost: tracks.filter((t) => t.status === "lost" && (lostIds.has(t.id) || scanned)),
+          lost: tracks.filter((t) => lookingFor.has(t.id)),
           known: tracks,
           others: candidates,
         },
@@ -445,10 +442,11 @@ export class ObjectTracker {
     return frameMasksOf(frame, objects, markers);
   }
 
-  /**
-   * The prompt sets of this frame, in decode order, and whether they include a whole-frame scan.
-   */
-  #entries(frame: Frame, due: readonly ObjectPrompt[]): { entries: Entry[]; scanned: boolean } {
+  /** The prompt sets of this frame, in decode order, and the lost objects they look for. */
+  #entries(
+    frame: Frame,
+    due: readonly ObjectPrompt[],
+  ): { entries: Entry[]; lookingFor: ReadonlySet<number> } {
     const { index, width, height } = frame;
     const dueIds = new Set(due.map((p) => p.objectId));
     const entries: Entry[] = due.map((user) => ({
@@ -498,7 +496,7 @@ export class ObjectTracker {
     );
     this.#scan = plan.cursor;
     const prompts = plan.prompts;
-    if (prompts.length === 0) return { entries, scanned: false };
+    if (prompts.length === 0) return { entries, lookingFor: plan.lookingFor };
     for (const search of prompts) {
       entries.push({
         kind: "search",
@@ -509,7 +507,7 @@ export class ObjectTracker {
     }
     const scans = prompts.filter((p) => p.kind === "scan").length;
     this.#options.onSearch?.(index, { local: prompts.length - scans, scan: scans });
-    return { entries, scanned: scans > 0 };
+    return { entries, lookingFor: plan.lookingFor };
   }
 
   async #discover(

@@ -70,7 +70,8 @@ export interface SearchInput {
 }
 
 /**
- * The search of a frame: which lost objects are looked for, where (local searches, and the
+ * The search of a frame: which lost objects are looked for (`lookingFor`: those with a local
+ * search, and all of them when the scan decodes points), where (local searches, and the
  * whole-frame scan's next points), as prompts to decode with the frame's tracking prompts; and
  * where the scan goes on next time.
  *
@@ -83,7 +84,7 @@ export function planSearch(
   input: SearchInput,
   options: ReacquisitionOptions = {},
   limits: SearchPromptLimits,
-): { prompts: SearchPrompt[]; cursor: ScanCursor | undefined } {
+): { prompts: SearchPrompt[]; lookingFor: ReadonlySet<number>; cursor: ScanCursor | undefined } {
   const { frame } = input;
   const { index, width, height } = frame;
   // Looked for until `forFrames` after the loss; a background refinement always (see searchedFor).
@@ -91,7 +92,7 @@ export function planSearch(
     t.status === "lost" && !input.due.has(t.id) &&
     (input.everyFrame || index - t.lostSince < (options.forFrames ?? 150))
   );
-  if (lost.length === 0) return { prompts: [], cursor: input.cursor };
+  if (lost.length === 0) return { prompts: [], lookingFor: new Set(), cursor: input.cursor };
   // Where each tracked object is expected on this frame (what searches must not probe).
   const byId = new Map(input.tracks.map((t) => [t.id, t]));
   const trackedIds = [...input.sources.keys()];
@@ -130,6 +131,7 @@ export function planSearch(
   const searched = searchedFor(lost, index, input.everyFrame, options);
   return {
     prompts: searchPrompts(searched, tracked, frame, scan.points, options, limits),
+    lookingFor: new Set((scan.points.length > 0 ? lost : searched).map((t) => t.id)),
     cursor: scan.cursor,
   };
 }
