@@ -16,7 +16,7 @@ import { weightLevelsForThisCpu } from "../src/model/quant/cpu_features.ts";
 import { QdqLayers, type QuantizationPlan } from "../src/model/quant/qdq_layers.ts";
 import { buildInt8Encoder } from "../src/model/quant/quantize_model.ts";
 import { searchChannelRanges } from "../src/model/quant/range_search.ts";
-import type { ConvSpec, LinearSpec } from "../src/model/tinysam/layers.ts";
+import { type ConvSpec, emitInputNorm, type LinearSpec } from "../src/model/tinysam/layers.ts";
 import { FIXTURE_DIR, sharedAvailable } from "./helpers/shared.ts";
 
 function seeded(seed: number): () => number {
@@ -68,10 +68,14 @@ Deno.test("a quantized linear layer matches its float version within the error i
       ["per-channel", new Map([["fc", { input: perTensor, inputChannels: perChannel }]])],
     ] as const
   ) {
-    const quantized = await runOne((g, x) => new QdqLayers(plan, 127).linear(g, x, spec), input, [
-      rows,
-      k,
-    ]);
+    const quantized = await runOne(
+      (g, x) => new QdqLayers(plan, 127).linear(g, x, spec)[0],
+      input,
+      [
+        rows,
+        k,
+      ],
+    );
     // The weights quantized are W' = diag(s) W (s = 1 per tensor), per output column: the
     // weight step of column j is at most max_i |W'_ij| / 127.
     const inputStep = (
@@ -101,6 +105,63 @@ Deno.test("a quantized linear layer matches its float version within the error i
       }
     }
   }
+});
+
+Deno.test("a quantized pre-norm linear layer folds its channel scales into the LayerNorm and splits its outputs without changing them", async () => {
+  const random = seeded(11);
+  const [rows, k, n] = [32, 24, 36];
+  const weight = Float32Array.from({ length: k * n }, () => random() * 0.4);
+  const bias = Float32Array.from({ length: n }, () => random());
+  const norm = {
+    weight: Float32Array.from({ length: k }, (_, i) => 0.2 + i * 0.15),
+    bias: Float32Array.from({ length: k }, () => random()),
+    epsilon: 1e-5,
+  };
+  const input = Float32Array.from({ length: rows * k }, () => random() * 3);
+  // The LayerNorm's output, computed here, to calibrate on.
+  const normed = new Float32Array(rows * k);
+  for (let r = 0; r < rows; r++) {
+    const row = input.subarray(r * k, (r + 1) * k);
+    const mean = row.reduce((a, b) => a + b, 0) / k;
+    const variance = row.reduce((a, b) => a + (b - mean) ** 2, 0) / k;
+    row.forEach((v, i) => {
+      normed[r * k + i] = ((v - mean) / Math.sqrt(variance + 1e-5)) * norm.weight[i] + norm.bias[i];
+    });
+  }
+  const channelMin = new Float32Array(k).fill(Infinity),
+    channelMax = new Float32Array(k).fill(-Infinity);
+  normed.forEach((v, i) => {
+    channelMin[i % k] = Math.min(channelMin[i % k], v);
+    channelMax[i % k] = Math.max(channelMax[i % k], v);
+  });
+  const plan: QuantizationPlan = new Map([["fc", {
+    input: activationQuant(Math.min(...channelMin), Math.max(...channelMax)),
+    inputChannels: searchChannelRanges(normed, k, channelMin, channelMax),
+  }]]);
+  const layers = new QdqLayers(plan, 127);
+  const spec: LinearSpec = { name: "fc", weight, inFeatures: k, outFeatures: n, bias };
+  const dims = [rows, k];
+
+  let mulNodes = -1;
+  const folded = await runOne(
+    (g, x) => {
+      const [a, b] = layers.linear(g, x, { ...spec, inputNorm: norm, outputGroups: [12, 24] });
+      mulNodes = g.opCounts().get("Mul") ?? 0;
+      return g.node("Concat", [a, b], { axis: 1 });
+    },
+    input,
+    dims,
+  );
+  const separate = await runOne(
+    (g, x) => layers.linear(g, emitInputNorm(g, x, norm), spec)[0],
+    input,
+    dims,
+  );
+  assert.equal(mulNodes, 0, "no per-channel Mul is left in front of the quantizer");
+  const scale = Math.max(...separate.map(Math.abs));
+  separate.forEach((v, i) => {
+    assert.ok(Math.abs(folded[i] - v) <= 1e-5 * scale, `output ${i}: ${folded[i]} vs ${v}`);
+  });
 });
 
 Deno.test("a quantized convolution matches its float version within the error its scales imply", async () => {

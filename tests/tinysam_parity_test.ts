@@ -138,7 +138,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "encoder graph reproduces the official image embedding within 1e-3",
+  name: "encoder graph reproduces the official image embedding within 1e-4",
   ignore: !sharedAvailable,
   async fn() {
     const segmenter = await fixtureSegmenter();
@@ -157,7 +157,7 @@ Deno.test({
       const embedding = await segmenter.embed(frame);
       const errors = absErrors(embedding.imageEmbeddings, readF32("embedding.f32"));
       const max = errors.reduce((a, b) => Math.max(a, b), 0);
-      assert.ok(max < 1e-3, `embedding max abs error ${max}`);
+      assert.ok(max <= 1e-4, `embedding max abs error ${max}`);
     } finally {
       await segmenter.dispose();
     }

@@ -21,7 +21,7 @@ import { buildDecoderModel, buildEncoderModel } from "./tinysam/graphs.ts";
  * Version of the graph builder; part of every cache manifest, so changing how graphs are
  * built (bump it) rebuilds cached models.
  */
-export const BUILDER_VERSION = "5";
+export const BUILDER_VERSION = "6";
 
 /** Frames the int8 encoder is calibrated on. */
 export const CALIBRATION_FRAMES = 8;

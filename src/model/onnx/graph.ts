@@ -39,7 +39,15 @@ export type Attribute =
       readonly dims: readonly number[];
       readonly data: TensorData;
     };
-  };
+  }
+  | { readonly graph: Subgraph };
+
+/** A graph held by a node attribute (a branch of `If`); built with {@link GraphBuilder.subgraph}. */
+export interface Subgraph {
+  readonly name: string;
+  readonly nodes: readonly NodeRecord[];
+  readonly outputs: readonly ValueInfoRecord[];
+}
 
 /** Marks a number attribute as a float (plain numbers are written as ints). */
 export function float(value: number): { readonly float: number } {
@@ -92,7 +100,7 @@ export interface NodeOptions {
  */
 export class GraphBuilder {
   readonly #name: string;
-  readonly #nodes: NodeRecord[] = [];
+  #nodes: NodeRecord[] = [];
   readonly #initializers: InitializerRecord[] = [];
   readonly #inputs: ValueInfoRecord[] = [];
   readonly #outputs: ValueInfoRecord[] = [];
@@ -200,6 +208,29 @@ export class GraphBuilder {
     return this.nodeN(opType, inputs, attributes, options)[0];
   }
 
+  /**
+   * Records the nodes `body` adds as a subgraph (a branch of `If`) whose outputs are the values
+   * `body` returns; its nodes may read any value of the enclosing graph, and its constants are
+   * stored with the enclosing graph's.
+   */
+  subgraph(name: string, body: () => readonly Value[]): { readonly graph: Subgraph } {
+    const enclosing = this.#nodes;
+    this.#nodes = [];
+    try {
+      // A branch's outputs must be its own values: pass each one through an Identity.
+      const outputs = body().map((value) => this.node("Identity", [value]));
+      return {
+        graph: {
+          name,
+          nodes: this.#nodes,
+          outputs: outputs.map((o) => ({ name: o, type: "float32" })),
+        },
+      };
+    } finally {
+      this.#nodes = enclosing;
+    }
+  }
+
   /** Number of nodes so far, by operator type (for tests and reports). */
   opCounts(): Map<string, number> {
     const counts = new Map<string, number>();
@@ -228,6 +259,12 @@ export class GraphBuilder {
   }
 }
 
+function writeSubgraph(graph: ProtoWriter, sub: Subgraph): void {
+  for (const node of sub.nodes) graph.message(1, (w) => writeNode(w, node));
+  graph.string(2, sub.name);
+  for (const output of sub.outputs) graph.message(12, (w) => writeValueInfo(w, output));
+}
+
 function writeNode(w: ProtoWriter, node: NodeRecord): void {
   for (const input of node.inputs) w.string(1, input);
   for (const output of node.outputs) w.string(2, output);
@@ -244,6 +281,7 @@ const ATTR_FLOAT = 1,
   ATTR_INT = 2,
   ATTR_STRING = 3,
   ATTR_TENSOR = 4,
+  ATTR_GRAPH = 5,
   ATTR_FLOATS = 6,
   ATTR_INTS = 7;
 
@@ -261,6 +299,8 @@ function writeAttribute(w: ProtoWriter, name: string, value: Attribute): void {
   } else if ("floats" in value) {
     for (const v of value.floats) w.float(7, v);
     w.int64(20, ATTR_FLOATS);
+  } else if ("graph" in value) {
+    w.message(6, (gw) => writeSubgraph(gw, value.graph)).int64(20, ATTR_GRAPH);
   } else {
     const t = value.tensor;
     w.message(5, (tw) => writeTensor(tw, { name: "", ...t })).int64(20, ATTR_TENSOR);

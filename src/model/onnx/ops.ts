@@ -115,3 +115,26 @@ export function conv(
     group: options.group ?? 1,
   });
 }
+
+/**
+ * ONNX Runtime's fused multi-head attention (`com.microsoft.MultiHeadAttention`):
+ * `softmax(q kᵀ / sqrt(headDim) + bias) v` per head; `q`, `k`, `v` are `[B, N, heads * headDim]`
+ * with heads side by side, `bias` broadcasts as `[1, heads, N, N]`.
+ */
+export function multiHeadAttention(
+  g: GraphBuilder,
+  q: Value,
+  k: Value | "",
+  v: Value | "",
+  bias: Value | "",
+  heads: number,
+): Value {
+  return g.node("MultiHeadAttention", [q, k, v, "", "", bias], {
+    num_heads: heads,
+  }, { domain: "com.microsoft" });
+}
+
+/** Removes the size-1 dimensions `axes`. */
+export function squeeze(g: GraphBuilder, x: Value, axes: readonly number[]): Value {
+  return g.node("Squeeze", [x, g.ints("axes", axes)]);
+}

@@ -7,6 +7,7 @@
 import type { GraphBuilder, Value } from "../onnx/graph.ts";
 import {
   type ConvSpec,
+  emitInputNorm,
   float32Layers,
   type LayerEmitter,
   type LinearSpec,
@@ -28,13 +29,15 @@ export interface LayerTap {
 export class TappingLayers implements LayerEmitter {
   readonly taps: LayerTap[] = [];
 
-  linear(g: GraphBuilder, x: Value, spec: LinearSpec): Value {
+  linear(g: GraphBuilder, input: Value, spec: LinearSpec): Value[] {
+    // The layer's input is what it multiplies: after its LayerNorm, if it has one.
+    const x = spec.inputNorm ? emitInputNorm(g, input, spec.inputNorm) : input;
     const importance = new Float32Array(spec.inFeatures);
     for (let i = 0; i < spec.weight.length; i++) {
       importance[Math.floor(i / spec.outFeatures)] += spec.weight[i] ** 2;
     }
     this.taps.push({ name: spec.name, kind: "linear", inputs: [x], inputImportance: importance });
-    return float32Layers.linear(g, x, spec);
+    return float32Layers.linear(g, x, { ...spec, inputNorm: undefined });
   }
 
   conv(g: GraphBuilder, x: Value, spec: ConvSpec): Value {

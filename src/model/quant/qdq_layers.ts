@@ -8,9 +8,11 @@ import type { GraphBuilder, Value } from "../onnx/graph.ts";
 import * as op from "../onnx/ops.ts";
 import {
   type ConvSpec,
+  emitInputNorm,
   float32Layers,
   type LayerEmitter,
   type LinearSpec,
+  outputGroupSpecs,
 } from "../tinysam/layers.ts";
 import { type ActivationQuant, quantizeWeightsPerChannel, type WeightLevels } from "./affine.ts";
 import type { ChannelActivationQuant } from "./range_search.ts";
@@ -71,14 +73,61 @@ export class QdqLayers implements LayerEmitter {
 
   /**
    * `x W + b` as QuantizeLinear then MatMulIntegerToFloat (uint8 x int8 products accumulated
-   * in int32, scaled to float, bias added). With per-channel input scales `s_j` and a shared
-   * zero point `z`, `x_j = s_j (q_j - z)`, so `x W = (q - z) (diag(s) W)`: the scales are folded
-   * into the weight rows before the weights are quantized per output column.
+   * in int32, scaled to float, bias added); the input is quantized once for all output groups.
    */
-  linear(g: GraphBuilder, x: Value, spec: LinearSpec): Value {
+  linear(g: GraphBuilder, input: Value, spec: LinearSpec): Value[] {
     const q = this.plan.get(spec.name);
-    if (!q) return float32Layers.linear(g, x, spec);
-    const { inFeatures: k, outFeatures: n } = spec;
+    if (!q) return float32Layers.linear(g, input, spec);
+    const rowScales = q.inputChannels?.scales;
+    const inverseScales = rowScales?.map((v) => 1 / v);
+    // A pre-norm layer's input is divided by its channel scales inside the LayerNorm's affine terms.
+    const folded = spec.inputNorm !== undefined && inverseScales !== undefined;
+    const x = spec.inputNorm
+      ? emitInputNorm(g, input, spec.inputNorm, folded ? inverseScales : undefined)
+      : input;
+    const zero = q.inputChannels?.zeroPoint ?? q.input.zeroPoint;
+    const zeroPoint = g.initializer("input_zero_point", "uint8", [], Uint8Array.of(zero));
+    let quantized: Value;
+    let inputScale: Value;
+    if (inverseScales) {
+      // Dividing by the channel scales first keeps the quantizer per-tensor, which ONNX Runtime
+      // vectorizes (its per-axis QuantizeLinear ran 9x slower than the whole layer).
+      const normalized = folded
+        ? x
+        : op.mul(g, x, g.floats("input_channel_inverse_scale", [spec.inFeatures], inverseScales));
+      inputScale = g.floats("input_scale", [], [1]);
+      quantized = g.node("QuantizeLinear", [normalized, inputScale, zeroPoint]);
+    } else {
+      inputScale = g.floats("input_scale", [], [q.input.scale]);
+      quantized = g.node("QuantizeLinear", [x, inputScale, zeroPoint]);
+    }
+    return outputGroupSpecs(spec).map((group) => {
+      const w = this.#quantizeWeights(group, q);
+      const n = group.outFeatures;
+      return g.node(
+        "MatMulIntegerToFloat",
+        [
+          quantized,
+          g.initializer("weight_quantized", "int8", [group.inFeatures, n], w.values),
+          inputScale,
+          g.floats("weight_scale", [n], w.scales),
+          zeroPoint,
+          g.initializer("weight_zero_point", "int8", [n], new Int8Array(n)),
+          ...(group.bias ? [g.floats("bias", [n], group.bias)] : []),
+        ],
+        {},
+        { domain: "com.microsoft" },
+      );
+    });
+  }
+
+  /**
+   * With per-channel input scales `s_j` and a shared zero point `z`, `x_j = s_j (q_j - z)`, so
+   * `x W = (q - z) (diag(s) W)`: the scales are folded into the weight rows before the weights
+   * are quantized per output column.
+   */
+  #quantizeWeights(spec: LinearSpec, q: LayerQuant) {
+    const n = spec.outFeatures;
     const rowScales = q.inputChannels?.scales;
     const weight = rowScales
       ? spec.weight.map((w, i) => w * rowScales[Math.floor(i / n)])
@@ -89,39 +138,7 @@ export class QdqLayers implements LayerEmitter {
       const row = Math.floor(i / n);
       return rowScales ? power[row] / (rowScales[row] * rowScales[row]) : power[row];
     };
-    const w = quantizeWeightsPerChannel(weight, n, (i) => i % n, importance, this.weightLevels);
-    const zero = q.inputChannels?.zeroPoint ?? q.input.zeroPoint;
-    const zeroPoint = g.initializer("input_zero_point", "uint8", [], Uint8Array.of(zero));
-    let quantized: Value;
-    let inputScale: Value;
-    if (rowScales) {
-      // Dividing by the channel scales first keeps the quantizer per-tensor, which ONNX Runtime
-      // vectorizes (its per-axis QuantizeLinear ran 9x slower than the whole layer).
-      const normalized = op.mul(
-        g,
-        x,
-        g.floats("input_channel_inverse_scale", [k], rowScales.map((v) => 1 / v)),
-      );
-      inputScale = g.floats("input_scale", [], [1]);
-      quantized = g.node("QuantizeLinear", [normalized, inputScale, zeroPoint]);
-    } else {
-      inputScale = g.floats("input_scale", [], [q.input.scale]);
-      quantized = g.node("QuantizeLinear", [x, inputScale, zeroPoint]);
-    }
-    return g.node(
-      "MatMulIntegerToFloat",
-      [
-        quantized,
-        g.initializer("weight_quantized", "int8", [k, n], w.values),
-        inputScale,
-        g.floats("weight_scale", [n], w.scales),
-        zeroPoint,
-        g.initializer("weight_zero_point", "int8", [n], new Int8Array(n)),
-        ...(spec.bias ? [g.floats("bias", [n], spec.bias)] : []),
-      ],
-      {},
-      { domain: "com.microsoft" },
-    );
+    return quantizeWeightsPerChannel(weight, n, (i) => i % n, importance, this.weightLevels);
   }
 
   conv(g: GraphBuilder, x: Value, spec: ConvSpec): Value {

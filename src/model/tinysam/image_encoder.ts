@@ -5,10 +5,12 @@
  */
 import type { Value } from "../onnx/graph.ts";
 import * as op from "../onnx/ops.ts";
-import { type StageConfig, TINY_VIT } from "./architecture.ts";
+import { EMBEDDING_DIM, type StageConfig, TINY_VIT } from "./architecture.ts";
 import type { ModelContext } from "./layers.ts";
 
 const LAYER_NORM_EPS = 1e-5;
+/** The LayerNorm in front of a block's attention or MLP. */
+const NORM = { name: "norm", epsilon: LAYER_NORM_EPS };
 
 /** The whole encoder: patch embed, four stages, neck. `pixels` is `[1, 3, 1024, 1024]`. */
 export function imageEncoder(ctx: ModelContext, pixels: Value): Value {
@@ -23,9 +25,8 @@ export function imageEncoder(ctx: ModelContext, pixels: Value): Value {
       });
       return h;
     });
-    const { dim, resolution } = attentionStages[attentionStages.length - 1];
-    const grid = tokensToGrid(ctx, x, dim, resolution);
-    return ctx.module("neck", () => neck(ctx, grid));
+    const { resolution } = attentionStages[attentionStages.length - 1];
+    return ctx.module("neck", () => neck(ctx, x, resolution));
   });
 }
 
@@ -43,7 +44,7 @@ function convLayer(ctx: ModelContext, x: Value, stage: StageConfig, outDim: numb
   for (let b = 0; b < stage.depth; b++) {
     h = ctx.module("blocks", () => ctx.module(b, () => mbConv(ctx, h)));
   }
-  return ctx.module("downsample", () => patchMerging(ctx, h, outDim));
+  return ctx.module("downsample", () => patchMerging(ctx, { grid: h }, outDim));
 }
 
 /** Inverted residual: 1x1 expand, 3x3 depthwise, 1x1 project, residual, GELU. */
@@ -57,17 +58,27 @@ function mbConv(ctx: ModelContext, x: Value): Value {
 }
 
 /**
- * 1x1 conv, 3x3 depthwise (stride 2, or 1 into the last stage whose width is 320), 1x1 conv;
- * NCHW in, tokens `[1, L, outDim]` out.
+ * 1x1 conv, 3x3 depthwise (stride 2, or 1 into the last stage whose width is 320), 1x1 conv.
+ * Takes the NCHW grid of stage 0 or the tokens `[1, side * side, C]` of an attention stage, and
+ * returns tokens `[1, L, outDim]`. On tokens the 1x1 convolutions are linear layers; only the
+ * depthwise convolution sees a grid.
  */
-function patchMerging(ctx: ModelContext, grid: Value, outDim: number): Value {
+function patchMerging(
+  ctx: ModelContext,
+  input: { grid: Value } | { tokens: Value; side: number },
+  outDim: number,
+): Value {
   const g = ctx.g;
   const stride = outDim === 320 || outDim === 448 || outDim === 576 ? 1 : 2;
-  let h = op.gelu(g, ctx.convBatchNorm(grid, "conv1", { kernel: 1 }));
+  let h: Value;
+  if ("grid" in input) {
+    h = op.gelu(g, ctx.convBatchNorm(input.grid, "conv1", { kernel: 1 }));
+  } else {
+    const expanded = op.gelu(g, ctx.pointwise(input.tokens, "conv1", { batchNorm: true }));
+    h = tokensToGrid(ctx, expanded, outDim, input.side);
+  }
   h = op.gelu(g, ctx.convBatchNorm(h, "conv2", { kernel: 3, stride, pad: 1, group: outDim }));
-  h = ctx.convBatchNorm(h, "conv3", { kernel: 1 });
-  // flatten(2).transpose(1, 2): [1, C, H, W] -> [1, H*W, C]
-  return op.transpose(g, op.reshape(g, h, [1, outDim, -1]), [0, 2, 1]);
+  return ctx.pointwise(gridToTokens(ctx, h, outDim), "conv3", { batchNorm: true });
 }
 
 /** An attention stage: TinyViT blocks on tokens, then patch merging when another stage follows. */
@@ -77,13 +88,21 @@ function basicLayer(ctx: ModelContext, tokens: Value, stage: StageConfig, nextDi
     x = ctx.module("blocks", () => ctx.module(b, () => tinyVitBlock(ctx, x, stage)));
   }
   if (nextDim === undefined) return x;
-  const grid = tokensToGrid(ctx, x, stage.dim, stage.resolution);
-  return ctx.module("downsample", () => patchMerging(ctx, grid, nextDim));
+  const side = stage.resolution;
+  return ctx.module("downsample", () => patchMerging(ctx, { tokens: x, side }, nextDim));
 }
 
-/** `[1, H*W, C]` tokens -> `[1, C, H, W]` grid. */
+/**
+ * `[1, H*W, C]` tokens -> `[1, C, H, W]` grid. The Transpose comes last so that it meets the
+ * convolution that reads the grid, and ONNX Runtime folds it into the convolution's input reorder.
+ */
 function tokensToGrid(ctx: ModelContext, tokens: Value, dim: number, side: number): Value {
-  return op.reshape(ctx.g, op.transpose(ctx.g, tokens, [0, 2, 1]), [1, dim, side, side]);
+  return op.transpose(ctx.g, op.reshape(ctx.g, tokens, [1, side, side, dim]), [0, 3, 1, 2]);
+}
+
+/** `[1, C, H, W]` grid -> `[1, H*W, C]` tokens, Transpose first (folded into the output reorder). */
+function gridToTokens(ctx: ModelContext, grid: Value, dim: number): Value {
+  return op.reshape(ctx.g, op.transpose(ctx.g, grid, [0, 2, 3, 1]), [1, -1, dim]);
 }
 
 /**
@@ -114,30 +133,41 @@ function tinyVitBlock(ctx: ModelContext, tokens: Value, stage: StageConfig): Val
     pad: (TINY_VIT.localConvSize - 1) / 2,
     group: c,
   });
-  x = op.transpose(g, op.reshape(g, local, [1, c, -1]), [0, 2, 1]);
+  x = gridToTokens(ctx, local, c);
   return op.add(g, x, ctx.module("mlp", () => mlp(ctx, x)));
 }
 
 /**
  * Multi-head self-attention over windows `[W, N, C]` with LayerNorm in front and a learned
  * bias per head indexed by the |dx|, |dy| offset between two positions of the window.
+ * The checkpoint's qkv layer interleaves q, k and v per head; its output columns are reordered
+ * into q, k, v blocks so ONNX Runtime's fused attention kernel reads them as three tensors.
  */
 function attention(ctx: ModelContext, windows: Value, stage: StageConfig): Value {
-  const g = ctx.g;
   const { dim, heads, window } = stage;
-  const headDim = dim / heads;
-  const n = window * window;
-  const qkv = ctx.linear(ctx.layerNorm(windows, "norm", LAYER_NORM_EPS), "qkv");
-  const perHead = op.reshape(g, qkv, [0, n, heads, 3 * headDim]);
-  const [q, k, v] = op.split(g, perHead, [headDim, headDim, headDim], 3);
-  const queries = op.transpose(g, q, [0, 2, 1, 3]);
-  const keysT = op.transpose(g, k, [0, 2, 3, 1]);
-  const values = op.transpose(g, v, [0, 2, 1, 3]);
-  const logits = op.scale(g, ctx.matMul("scores", queries, keysT), headDim ** -0.5);
-  const scores = op.add(g, logits, attentionBias(ctx, heads, window));
-  const context = ctx.matMul("context", op.softmax(g, scores), values);
-  const merged = op.reshape(g, op.transpose(g, context, [0, 2, 1, 3]), [0, n, heads * headDim]);
-  return ctx.linear(merged, "proj");
+  const [q, k, v] = ctx.linearGroups(windows, "qkv", {
+    normalizedBy: NORM,
+    columns: qkvBlockOrder(heads, dim / heads),
+    groups: [dim, dim, dim],
+  });
+  const bias = attentionBias(ctx, heads, window);
+  return ctx.linear(op.multiHeadAttention(ctx.g, q, k, v, bias, heads), "proj");
+}
+
+/**
+ * Output columns of TinyViT's qkv layer (`[heads, 3, headDim]`: q, k, v interleaved per head)
+ * in the order `[3, heads, headDim]`: all queries, then all keys, then all values.
+ */
+export function qkvBlockOrder(heads: number, headDim: number): Int32Array {
+  const order = new Int32Array(3 * heads * headDim);
+  for (let part = 0; part < 3; part++) {
+    for (let h = 0; h < heads; h++) {
+      for (let d = 0; d < headDim; d++) {
+        order[(part * heads + h) * headDim + d] = h * 3 * headDim + part * headDim + d;
+      }
+    }
+  }
+  return order;
 }
 
 /** The `[heads, N, N]` bias table: each head's learned bias per distinct window offset. */
@@ -150,7 +180,7 @@ function attentionBias(ctx: ModelContext, heads: number, window: number): Value 
   for (let h = 0; h < heads; h++) {
     for (let i = 0; i < n * n; i++) table[h * n * n + i] = biases.data[h * offsets + index[i]];
   }
-  return ctx.g.floats("attention_bias", [heads, n, n], table);
+  return ctx.g.floats("attention_bias", [1, heads, n, n], table);
 }
 
 /**
@@ -175,12 +205,21 @@ export function windowOffsetIndex(window: number): Int32Array {
 
 /** LayerNorm, fc1, GELU, fc2. */
 function mlp(ctx: ModelContext, x: Value): Value {
-  const h = ctx.linear(ctx.layerNorm(x, "norm", LAYER_NORM_EPS), "fc1");
+  const h = ctx.linear(x, "fc1", { normalizedBy: NORM });
   return ctx.linear(op.gelu(ctx.g, h), "fc2");
 }
 
-/** 1x1 conv to 256, LayerNorm2d, 3x3 conv, LayerNorm2d. */
-function neck(ctx: ModelContext, grid: Value): Value {
-  const x = ctx.layerNorm2d(ctx.conv(grid, "0", { kernel: 1 }), "1");
-  return ctx.layerNorm2d(ctx.conv(x, "2", { kernel: 3, pad: 1 }), "3");
+/**
+ * 1x1 conv to 256, LayerNorm2d, 3x3 conv, LayerNorm2d, on the last stage's tokens; returns the
+ * `[1, 256, 64, 64]` embedding. LayerNorm2d normalizes each pixel over its channels, which on
+ * tokens is a plain LayerNorm.
+ */
+function neck(ctx: ModelContext, tokens: Value, side: number): Value {
+  const g = ctx.g;
+  const eps = 1e-6;
+  const dim = EMBEDDING_DIM;
+  const reduced = ctx.layerNorm(ctx.pointwise(tokens, "0", { batchNorm: false }), "1", eps);
+  const grid = ctx.conv(tokensToGrid(ctx, reduced, dim, side), "2", { kernel: 3, pad: 1 });
+  const normed = ctx.layerNorm(gridToTokens(ctx, grid, dim), "3", eps);
+  return op.transpose(g, op.reshape(g, normed, [1, side, side, dim]), [0, 3, 1, 2]);
 }

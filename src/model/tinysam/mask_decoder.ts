@@ -76,15 +76,16 @@ function predictMasks(
     () => twoWayTransformer(ctx, tokens, imageTokens, imagePe),
   );
 
-  const grid = op.reshape(g, op.transpose(g, keys, [0, 2, 1]), [
-    -1,
-    d,
-    EMBEDDING_SIDE,
-    EMBEDDING_SIDE,
-  ]);
+  // Upscaling x4 on channels-last image tokens: both transposed convolutions are per-pixel linear
+  // layers (kernel = stride), and LayerNorm and GELU are per pixel too, so every pixel's 4x4
+  // block stays with it until the masks (4 channels, not 32) are put in image order at the end.
   const upscaled = ctx.module("output_upscaling", () => {
-    const x = op.gelu(g, ctx.layerNorm2d(ctx.convTranspose(grid, "0", 2), "1"));
-    return op.gelu(g, ctx.convTranspose(x, "3", 2));
+    const quarter = d / 4;
+    let x = ctx.blockConvTranspose(keys, "0"); // [B, 4096, 2 * 2 * 64]
+    x = op.reshape(g, x, [0, -1, quarter]);
+    x = op.gelu(g, ctx.layerNorm(x, "1", 1e-6));
+    x = op.reshape(g, op.gelu(g, ctx.blockConvTranspose(x, "3")), [0, -1, d / 8]);
+    return x; // [B, (i, j, dy1, dx1, dy2, dx2), 32]
   });
 
   const hyperIn = ctx.module("output_hypernetworks_mlps", () => {
@@ -95,13 +96,16 @@ function predictMasks(
     }
     return op.concat(g, perToken, 1); // [B, 4, 32]
   });
-  const side = 4 * EMBEDDING_SIDE;
-  const flat = op.reshape(g, upscaled, [0, d / 8, side * side]);
-  const lowResMasks = op.reshape(g, op.matMul(g, hyperIn, flat), [
+  const tokens4 = MASK_DECODER.maskTokens;
+  const side = EMBEDDING_SIDE;
+  const blocked = op.matMul(g, hyperIn, op.transpose(g, upscaled, [0, 2, 1])); // [B, 4, 65536]
+  // (i, j, dy1, dx1, dy2, dx2) -> row 4i + 2dy1 + dy2, column 4j + 2dx1 + dx2
+  const inBlocks = op.reshape(g, blocked, [0, tokens4, side, side, 2, 2, 2, 2]);
+  const lowResMasks = op.reshape(g, op.transpose(g, inBlocks, [0, 1, 2, 4, 6, 3, 5, 7]), [
     0,
-    MASK_DECODER.maskTokens,
-    side,
-    side,
+    tokens4,
+    4 * side,
+    4 * side,
   ]);
 
   const iouToken = op.reshape(g, op.slice(g, hs, [0], [1], [1]), [-1, d]);

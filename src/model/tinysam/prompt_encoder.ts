@@ -69,8 +69,11 @@ export function sparsePromptEmbeddings(
 }
 
 /**
- * Dense prompt embedding `[B, 256, 64, 64]`: the downscaled `maskInput [B, 1, 256, 256]` where
- * `hasMaskInput [B]` is 1, the learned "no mask" embedding where it is 0.
+ * Dense prompt embedding: the downscaled `maskInput [B, 1, 256, 256]` where `hasMaskInput [B]`
+ * is 1, the learned "no mask" embedding where it is 0. When no prompt of the batch has a mask
+ * input, the downscaling branch is not run at all and the result is the one "no mask" embedding
+ * `[1, 256, 1, 1]`, which broadcasts: everything computed from the image alone is then computed
+ * once for the whole batch.
  */
 export function denseMaskEmbedding(
   ctx: ModelContext,
@@ -78,13 +81,21 @@ export function denseMaskEmbedding(
   hasMaskInput: Value,
 ): Value {
   const g = ctx.g;
-  const downscaled = ctx.module("mask_downscaling", () => {
-    let x = op.gelu(g, ctx.layerNorm2d(ctx.conv(maskInput, "0", { kernel: 2, stride: 2 }), "1"));
-    x = op.gelu(g, ctx.layerNorm2d(ctx.conv(x, "3", { kernel: 2, stride: 2 }), "4"));
-    return ctx.conv(x, "6", { kernel: 1 });
-  });
   const noMask = ctx.constant("no_mask_embed.weight", [1, EMBEDDING_DIM, 1, 1]);
-  const has = op.reshape(g, hasMaskInput, [-1, 1, 1, 1]);
-  const hasNot = op.sub(g, g.floats("one", [], [1]), has);
-  return op.add(g, op.mul(g, downscaled, has), op.mul(g, noMask, hasNot));
+  const withMasks = g.subgraph("with_mask_input", () => {
+    const downscaled = ctx.module("mask_downscaling", () => {
+      let x = op.gelu(g, ctx.layerNorm2d(ctx.conv(maskInput, "0", { kernel: 2, stride: 2 }), "1"));
+      x = op.gelu(g, ctx.layerNorm2d(ctx.conv(x, "3", { kernel: 2, stride: 2 }), "4"));
+      return ctx.conv(x, "6", { kernel: 1 });
+    });
+    const has = op.reshape(g, hasMaskInput, [-1, 1, 1, 1]);
+    const hasNot = op.sub(g, g.floats("one", [], [1]), has);
+    return [op.add(g, op.mul(g, downscaled, has), op.mul(g, noMask, hasNot))];
+  });
+  const withoutMasks = g.subgraph("without_mask_input", () => [noMask]);
+  const anyMask = g.node("Greater", [
+    g.node("ReduceMax", [hasMaskInput], { keepdims: 0 }),
+    g.floats("zero", [], [0]),
+  ]);
+  return g.node("If", [anyMask], { then_branch: withMasks, else_branch: withoutMasks });
 }
