@@ -44,13 +44,20 @@ export interface OnnxSegmenterOptions {
  */
 export const DEFAULT_MAX_BATCH = 2;
 
-function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
+/**
+ * Session options of both graphs. Their thread pools do not spin-wait for work after a run: the
+ * encoder and the decoder take turns, and one session's spinning threads took the cores from the
+ * other's (a 1-point decode alternating with another session ran 1.7x slower,
+ * `tests/bench/encoder_graphs.ts`).
+ */
+export function sessionOptions(threads?: number): ort.InferenceSession.SessionOptions {
   return {
     executionProviders: ["cpu"],
     graphOptimizationLevel: "all",
     executionMode: "sequential",
     interOpNumThreads: 1,
     ...(threads ? { intraOpNumThreads: threads } : {}),
+    extra: { session: { intra_op: { allow_spinning: "0" } } },
   };
 }
 

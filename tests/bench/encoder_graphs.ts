@@ -14,6 +14,7 @@
 import { parseArgs } from "node:util";
 import * as ort from "onnxruntime-node";
 import { readCheckpoint } from "../../src/model/checkpoint/read_checkpoint.ts";
+import { sessionOptions } from "../../src/model/onnx_segmenter.ts";
 import type { StateDict } from "../../src/model/tensor.ts";
 import { FIXTURE_DIR, sharedAvailable } from "../helpers/shared.ts";
 
@@ -98,10 +99,9 @@ function pointFeeds(session: ort.InferenceSession): Record<string, ort.Tensor> {
 }
 
 async function open(name: string, model: Uint8Array, kind: "encoder" | "decoder"): Promise<Timed> {
-  const session = await ort.InferenceSession.create(model, {
-    intraOpNumThreads: THREADS,
-    graphOptimizationLevel: "all",
-  });
+  // The segmenter's own options: without spinning threads, so interleaved sessions do not slow
+  // each other down.
+  const session = await ort.InferenceSession.create(model, sessionOptions(THREADS));
   const feeds = kind === "encoder" ? encoderFeeds() : pointFeeds(session);
   return { name, session, feeds, times: [] };
 }
@@ -117,8 +117,7 @@ async function profileByOpType(model: Uint8Array, runs: number): Promise<Map<str
   const dir = await Deno.makeTempDir({ prefix: "tinysam-profile-" });
   try {
     const session = await ort.InferenceSession.create(model, {
-      intraOpNumThreads: THREADS,
-      graphOptimizationLevel: "all",
+      ...sessionOptions(THREADS),
       enableProfiling: true,
       profileFilePrefix: `${dir}/encoder`,
     });
@@ -189,23 +188,20 @@ if (import.meta.main) {
     await open("decoder, 1 point", today.decoder, "decoder"),
   ];
   const all = [...encoders, ...decoders];
-  for (const t of all) await t.session.run(t.feeds); // warm-up
-  for (let round = 0; round < rounds; round++) {
-    log(`round ${round + 1} of ${rounds}`);
-    for (const t of all) {
-      const began = performance.now();
-      await t.session.run(t.feeds);
-      t.times.push(performance.now() - began);
-    }
-    // Decoders are short: a few more runs each round, so their medians rest on as many samples.
-    for (let i = 0; i < 4; i++) {
-      for (const t of decoders) {
+  const interleaved = async (group: Timed[], count: number, what: string) => {
+    for (const t of group) await t.session.run(t.feeds); // warm-up
+    for (let round = 0; round < count; round++) {
+      log(`${what}: round ${round + 1} of ${count}`);
+      for (const t of group) {
         const began = performance.now();
         await t.session.run(t.feeds);
         t.times.push(performance.now() - began);
       }
     }
-  }
+  };
+  await interleaved(encoders, rounds, "encoders");
+  // Decoders take a tenth of the time: ten times the rounds, in a loop of their own.
+  await interleaved(decoders, 10 * rounds, "decoders");
 
   const table = (group: Timed[]) => {
     const base = median(group[0].times);

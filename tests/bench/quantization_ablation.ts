@@ -1,5 +1,5 @@
 /**
- * Which layers are int8: the encoder quantized four ways, each timed against the fp32 encoder in
+ * Which layers are int8: the encoder quantized five ways (by layer group), each timed against the fp32 encoder in
  * the same run (alternating, 2 threads) and compared with it on frames of the real clips
  * (embedding cosine). This is the measurement behind `defaultEncoderSelection`.
  *
@@ -33,8 +33,12 @@ interface Variant {
   readonly perChannelInputs: boolean;
 }
 
-const firstOrNeck = (tap: LayerTap) =>
-  tap.name.endsWith("patch_embed.seq.0") || tap.name.includes(".neck.");
+/** Layer groups of the encoder's convolutions, by checkpoint name. */
+const isStage0Pointwise = (t: LayerTap) =>
+  t.kind === "conv" && /layers\.0\..*conv[13]$/.test(t.name);
+const isDepthwise = (t: LayerTap) => t.kind === "conv" && /conv2$|local_conv$/.test(t.name);
+const isDense3x3 = (t: LayerTap) =>
+  t.kind === "conv" && (t.name.includes("patch_embed") || t.name.includes(".neck."));
 
 const VARIANTS: readonly Variant[] = [
   {
@@ -43,18 +47,23 @@ const VARIANTS: readonly Variant[] = [
     perChannelInputs: false,
   },
   {
-    name: "linear layers, per-channel inputs",
-    selection: (t) => t.kind === "linear",
-    perChannelInputs: true,
-  },
-  {
-    name: "+ attention products (default)",
+    name: "linear layers, per-channel inputs (default)",
     selection: defaultEncoderSelection,
     perChannelInputs: true,
   },
   {
-    name: "+ convolutions (QLinearConv) but the first and the neck",
-    selection: (t) => t.kind !== "conv" || !firstOrNeck(t),
+    name: "+ stage-0 1x1 convolutions (QLinearConv)",
+    selection: (t) => t.kind === "linear" || isStage0Pointwise(t),
+    perChannelInputs: true,
+  },
+  {
+    name: "+ depthwise convolutions (QLinearConv)",
+    selection: (t) => t.kind === "linear" || isDepthwise(t),
+    perChannelInputs: true,
+  },
+  {
+    name: "+ patch embed and neck 3x3 (QLinearConv)",
+    selection: (t) => t.kind === "linear" || isDense3x3(t),
     perChannelInputs: true,
   },
 ];

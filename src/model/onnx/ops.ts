@@ -51,6 +51,16 @@ export function softmax(g: GraphBuilder, x: Value): Value {
   return g.node("Softmax", [x], { axis: -1 });
 }
 
+/**
+ * Softmax over any `axis`, as max, exp of the difference, sum and quotient: for short axes that
+ * are not the last one, where ONNX Runtime's Softmax would work row by row.
+ */
+export function softmaxOverAxis(g: GraphBuilder, x: Value, axis: number): Value {
+  const max = g.node("ReduceMax", [x], { axes: [axis], keepdims: 1 });
+  const exp = g.node("Exp", [sub(g, x, max)]);
+  return div(g, exp, g.node("ReduceSum", [exp, g.ints("axes", [axis])], { keepdims: 1 }));
+}
+
 /** Reshape to a fixed shape (`0` copies a dimension, `-1` infers one). */
 export function reshape(g: GraphBuilder, x: Value, shape: readonly number[]): Value {
   return g.node("Reshape", [x, g.ints("shape", shape)]);
