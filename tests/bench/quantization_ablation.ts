@@ -1,5 +1,5 @@
 /**
- * Which layers are int8: the encoder quantized five ways (by layer group), each timed against the fp32 encoder in
+ * Which layers are int8: the encoder quantized seven ways (by layer group), each timed against the fp32 encoder in
  * the same run (alternating, 2 threads) and compared with it on frames of the real clips
  * (embedding cosine). This is the measurement behind `defaultEncoderSelection`.
  *
@@ -21,6 +21,7 @@ import { weightLevelsForThisCpu } from "../../src/model/quant/cpu_features.ts";
 import { embeddingCosine } from "../../src/model/quant/evaluate_quantization.ts";
 import {
   buildInt8Encoder,
+  type ChannelInputs,
   defaultEncoderSelection,
   type LayerSelection,
 } from "../../src/model/quant/quantize_model.ts";
@@ -30,7 +31,7 @@ import { CLIPS_DIR, FIXTURE_DIR, sharedAvailable } from "../helpers/shared.ts";
 interface Variant {
   readonly name: string;
   readonly selection: LayerSelection;
-  readonly perChannelInputs: boolean;
+  readonly channelInputs: ChannelInputs;
 }
 
 /** Layer groups of the encoder's convolutions, by checkpoint name. */
@@ -43,28 +44,38 @@ const isDense3x3 = (t: LayerTap) =>
 const VARIANTS: readonly Variant[] = [
   {
     name: "linear layers, per-tensor inputs",
-    selection: (t) => t.kind === "linear",
-    perChannelInputs: false,
+    selection: defaultEncoderSelection,
+    channelInputs: "none",
+  },
+  {
+    name: "linear layers, per-channel inputs where they fold into a LayerNorm",
+    selection: defaultEncoderSelection,
+    channelInputs: "pre-norm",
   },
   {
     name: "linear layers, per-channel inputs (default)",
     selection: defaultEncoderSelection,
-    perChannelInputs: true,
+    channelInputs: "all",
+  },
+  {
+    name: "+ patch merging and neck 1x1 (as linear layers)",
+    selection: (t) => t.kind === "linear",
+    channelInputs: "all",
   },
   {
     name: "+ stage-0 1x1 convolutions (QLinearConv)",
-    selection: (t) => t.kind === "linear" || isStage0Pointwise(t),
-    perChannelInputs: true,
+    selection: (t) => defaultEncoderSelection(t) || isStage0Pointwise(t),
+    channelInputs: "all",
   },
   {
     name: "+ depthwise convolutions (QLinearConv)",
-    selection: (t) => t.kind === "linear" || isDepthwise(t),
-    perChannelInputs: true,
+    selection: (t) => defaultEncoderSelection(t) || isDepthwise(t),
+    channelInputs: "all",
   },
   {
     name: "+ patch embed and neck 3x3 (QLinearConv)",
-    selection: (t) => t.kind === "linear" || isDense3x3(t),
-    perChannelInputs: true,
+    selection: (t) => defaultEncoderSelection(t) || isDense3x3(t),
+    channelInputs: "all",
   },
 ];
 
@@ -102,7 +113,7 @@ async function main(): Promise<void> {
       calibrationFrames: calibration,
       weightLevels: weightLevelsForThisCpu(),
       selection: variant.selection,
-      perChannelInputs: variant.perChannelInputs,
+      channelInputs: variant.channelInputs,
     });
     const session = await ort.InferenceSession.create(int8.model, options);
     const cosines = [];

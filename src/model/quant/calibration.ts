@@ -23,6 +23,8 @@ export interface LayerTap {
   readonly output?: Value;
   /** Sum of squared weights per input channel: how much each channel's error reaches the output. */
   readonly inputImportance?: Float32Array;
+  /** A linear layer with a LayerNorm in front: per-channel input scales fold into it for free. */
+  readonly preNorm?: boolean;
 }
 
 /** Emits float32 layers and records a {@link LayerTap} for each. */
@@ -36,7 +38,13 @@ export class TappingLayers implements LayerEmitter {
     for (let i = 0; i < spec.weight.length; i++) {
       importance[Math.floor(i / spec.outFeatures)] += spec.weight[i] ** 2;
     }
-    this.taps.push({ name: spec.name, kind: "linear", inputs: [x], inputImportance: importance });
+    this.taps.push({
+      name: spec.name,
+      kind: "linear",
+      inputs: [x],
+      inputImportance: importance,
+      preNorm: spec.inputNorm !== undefined,
+    });
     return float32Layers.linear(g, x, { ...spec, inputNorm: undefined });
   }
 

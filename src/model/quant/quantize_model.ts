@@ -28,12 +28,30 @@ export type LayerSelection = (tap: LayerTap) => boolean;
 
 /**
  * The layers quantized by default, chosen by measurement (BENCHMARKS.md, "Which layers are
- * int8"): every linear layer of the encoder, with per-channel input ranges. Quantizing the
- * attention products as well gained no speed and lost fidelity; ONNX Runtime's integer
- * convolutions ran slower than its float NCHWc kernels (0.97x for the whole encoder) and the
- * early convolutions are where quantization error is amplified most.
+ * int8"): the linear layers of the attention blocks (qkv, proj, fc1, fc2), with per-channel
+ * input ranges. The 1x1 convolutions of patch merging and of the neck run as linear layers on
+ * tokens too, but stay float: quantizing any one of them cost more of the embedding's fidelity
+ * than all 40 block layers together, for a few milliseconds. ONNX Runtime's integer
+ * convolutions ran slower than its float NCHWc kernels and the early convolutions are where
+ * quantization error is amplified most.
  */
-export const defaultEncoderSelection: LayerSelection = (tap) => tap.kind === "linear";
+export const defaultEncoderSelection: LayerSelection = (tap) =>
+  tap.kind === "linear" && !isPatchMergingOrNeck(tap);
+
+/** Layers of a patch merging (`…downsample.conv1`, `…conv3`) or of the neck. */
+export function isPatchMergingOrNeck(tap: LayerTap): boolean {
+  return /\.downsample\.|\.neck\./.test(tap.name);
+}
+
+/**
+ * Which linear layers get per-channel input ranges: every one; only those with a LayerNorm in
+ * front, where the channel scales fold into its affine terms and cost nothing at run time (the
+ * others would need a multiplication over the whole input); or none.
+ */
+export type ChannelInputs = "all" | "pre-norm" | "none";
+
+/** The default {@link ChannelInputs}, chosen by measurement (BENCHMARKS.md, "Which layers are int8"). */
+export const DEFAULT_CHANNEL_INPUTS: ChannelInputs = "all";
 
 /** Options of {@link buildInt8Encoder}. */
 export interface Int8BuildOptions {
@@ -44,8 +62,8 @@ export interface Int8BuildOptions {
   readonly selection?: LayerSelection;
   /** Rows sampled per tensor per frame for the range search (default 256). */
   readonly rowsPerRun?: number;
-  /** Per-channel input ranges for linear layers (default true; false for the ablation). */
-  readonly perChannelInputs?: boolean;
+  /** Which linear layers get per-channel input ranges (default {@link DEFAULT_CHANNEL_INPUTS}). */
+  readonly channelInputs?: ChannelInputs;
   readonly onProgress?: (message: string) => void;
 }
 
@@ -65,13 +83,16 @@ function runOutputs(result: ort.InferenceSession.OnnxValueMapType): Record<strin
 }
 
 /**
- * Turns calibration statistics into a quantization plan. Linear layers get per-channel input
- * ranges unless `perChannelInputs` is false (then one range per tensor, like every other layer).
+ * Turns calibration statistics into a quantization plan. The linear layers `channelInputs`
+ * names get per-channel input ranges; every other layer one range per tensor.
  */
 export function planFromStatistics(
   statistics: readonly LayerStatistics[],
-  perChannelInputs = true,
+  channelInputs: ChannelInputs = DEFAULT_CHANNEL_INPUTS,
 ): QuantizationPlan {
+  const perChannel = (tap: LayerTap) =>
+    tap.kind === "linear" &&
+    (channelInputs === "all" || (channelInputs === "pre-norm" && tap.preNorm === true));
   const plan = new Map<string, LayerQuant>();
   for (const s of statistics) {
     const range = (t: LayerStatistics["input"], importance?: Float32Array) =>
@@ -79,7 +100,7 @@ export function planFromStatistics(
     const input = s.input;
     plan.set(s.tap.name, {
       input: range(input, s.tap.inputImportance),
-      inputChannels: perChannelInputs && s.tap.kind === "linear"
+      inputChannels: perChannel(s.tap)
         ? searchChannelRanges(
           input.samples(),
           input.channels,
@@ -138,7 +159,7 @@ export async function buildInt8Encoder(
     await session.release();
   }
   options.onProgress?.("searching quantization ranges");
-  const plan = planFromStatistics(statistics, options.perChannelInputs ?? true);
+  const plan = planFromStatistics(statistics, options.channelInputs);
   return {
     model: buildEncoderModel(dict, new QdqLayers(plan, options.weightLevels)),
     quantizedLayers: [...plan.keys()],
