@@ -270,7 +270,8 @@ function sameFile(a: string, b: string): boolean {
   }
 }
 
-function describeParseArgsError(error: unknown): string {
+/** One line for a `node:util` `parseArgs` error, naming the flag. */
+export function describeParseArgsError(error: unknown): string {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const option = /'(-[^']*)'/.exec(message)?.[1];

@@ -24,6 +24,8 @@ export interface ProgressOptions {
   readonly intervalMs?: number;
   /** Where text goes (default: stderr). */
   readonly write?: (text: string) => void;
+  /** Receives each record instead of it being written (whatever the mode). */
+  readonly onRecord?: (record: ProgressRecord) => void;
 }
 
 const encoder = new TextEncoder();
@@ -40,7 +42,7 @@ const writeStderr = (text: string) => Deno.stderr.writeSync(encoder.encode(text)
  * ```
  */
 export function reportProgress<T>(options: ProgressOptions): MonoTypeOperatorFunction<T> {
-  if (options.mode === "none") return (source) => source;
+  if (options.mode === "none" && !options.onRecord) return (source) => source;
   const write = options.write ?? writeStderr;
   const interval = options.intervalMs ?? (options.mode === "tty" ? 250 : 500);
   return (source) =>
@@ -64,7 +66,8 @@ export function reportProgress<T>(options: ProgressOptions): MonoTypeOperatorFun
       };
       const report = (event: ProgressRecord["event"]) => {
         const current = record(event);
-        if (options.mode === "json") write(JSON.stringify(current) + "\n");
+        if (options.onRecord) options.onRecord(current);
+        else if (options.mode === "json") write(JSON.stringify(current) + "\n");
         else write(`\r\x1b[K${formatProgressLine(current)}${event === "end" ? "\n" : ""}`);
       };
       return source.pipe(finalize(() => report("end"))).subscribe({
