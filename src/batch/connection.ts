@@ -5,7 +5,7 @@
  * status).
  * @module
  */
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 
 /** The queue server cannot be reached or refused us; the message is one line for the user. */
 export class QueueServerError extends Error {
@@ -97,7 +97,7 @@ export async function connectQueueServer(
     retryStrategy: (attempt) => {
       // The first connection is not retried: its failure is reported at once.
       if (!ready || !reconnect.onRetry) return null;
-      const delayMs = Math.min(RECONNECT_FIRST_MS * 2 ** (attempt - 1), RECONNECT_MAX_MS);
+      const delayMs = reconnectDelay(attempt);
       reconnect.onRetry(attempt, delayMs, lastError || "connection closed");
       return delayMs;
     },
@@ -121,6 +121,26 @@ export async function connectQueueServer(
   }
   ready = true;
   return client;
+}
+
+/** The wait before reconnection attempt `attempt` (from 1): doubling, capped. */
+function reconnectDelay(attempt: number): number {
+  return Math.min(RECONNECT_FIRST_MS * 2 ** (attempt - 1), RECONNECT_MAX_MS);
+}
+
+/**
+ * Connection options for the clients BullMQ opens itself (a worker's command and blocking
+ * connections): the server at `url`, reconnecting with the same backoff for as long as it takes.
+ * Open a client with {@link connectQueueServer} first, so that a server unreachable at start is
+ * an error rather than an endless wait.
+ */
+export function reconnectingOptions(url: string): RedisOptions & { url: string } {
+  return {
+    url,
+    connectTimeout: CONNECT_TIMEOUT_MS,
+    maxRetriesPerRequest: null,
+    retryStrategy: reconnectDelay,
+  };
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { type Job, UnrecoverableError, WaitingError, Worker } from "bullmq";
 import { join } from "node:path";
-import { connectQueueServer, displayUrl } from "../batch/connection.ts";
+import { connectQueueServer, displayUrl, reconnectingOptions } from "../batch/connection.ts";
 import {
   commitOutputs,
   discardPartial,
@@ -63,13 +63,15 @@ export async function runBatchWorker(
   options: BatchWorkerOptions = {},
 ): Promise<number> {
   const say = options.say ?? sayOnStderr;
+  // This client says when the server is lost and back; BullMQ's own reconnect alongside it.
   const client = await connectQueueServer(args.queue, {
-    onRetry: (attempt, delayMs, reason) =>
+    onRetry: (attempt, delayMs, reason) => {
       say(
         `lost the queue server (${reason}); reconnecting in ${
           (delayMs / 1000).toFixed(1)
         } s (attempt ${attempt})`,
-      ),
+      );
+    },
     onReconnect: () => say("reconnected to the queue server"),
   });
   const pool = new ModelPool(options.openModel ?? openInThread);
@@ -79,7 +81,9 @@ export async function runBatchWorker(
     QUEUE_NAME,
     (job, token) => runJob(job, token, { args, pool, say, stopping: stopping.signal, running }),
     {
-      connection: client,
+      // Clients of BullMQ's own: a duplicate of a lazily connected client did not come back when
+      // the server returned at once (its connect() was rejected and never retried).
+      connection: reconnectingOptions(args.queue),
       concurrency: args.concurrency,
       lockDuration: args.lockSeconds * 1000,
       stalledInterval: args.lockSeconds * 1000,

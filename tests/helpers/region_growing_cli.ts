@@ -10,8 +10,8 @@
 import { runBatch } from "../../src/cli/batch.ts";
 import { runSegment } from "../../src/cli/segment.ts";
 import type { Frame } from "../../src/frame.ts";
-import type { FrameEmbedding, Segmenter } from "../../src/segment/segmenter.ts";
-import { RegionGrowingSegmenter } from "./region_growing_segmenter.ts";
+import type { Segmenter } from "../../src/segment/segmenter.ts";
+import { type RegionEmbedding, RegionGrowingSegmenter } from "./region_growing_segmenter.ts";
 
 /** How often the gate file is looked for. */
 const GATE_POLL_MS = 10;
@@ -28,7 +28,7 @@ class HeldSegmenter extends RegionGrowingSegmenter {
     this.#gate = gate;
   }
 
-  override async embed(frame: Frame): Promise<FrameEmbedding> {
+  override async embed(frame: Frame): Promise<RegionEmbedding> {
     if (++this.#embeds === this.#holdAt) {
       await Deno.stdout.write(new TextEncoder().encode(`held ${this.#holdAt}\n`));
       while (!exists(this.#gate)) await new Promise((r) => setTimeout(r, GATE_POLL_MS));
