@@ -19,7 +19,7 @@ import { type BatchStatusArgs, type BatchSubmitArgs, parseBatchArgs } from "./ba
 import { batchHelp } from "./batch_help.ts";
 import { type BatchWorkerOptions, runBatchWorker } from "./batch_worker.ts";
 import { formatProgressLine } from "./progress.ts";
-import { EXIT_FAILURE, EXIT_USAGE } from "./segment.ts";
+import { EXIT_FAILURE, EXIT_USAGE, oneLine } from "./segment.ts";
 
 const encoder = new TextEncoder();
 
@@ -206,11 +206,6 @@ function jobDetail(job: BatchJobStatus): string {
       return r ? `${r.frames} frames in ${r.seconds.toFixed(1)} s (${r.fps.toFixed(1)} fps)` : "";
     }
   }
-}
-
-function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
 }
 
 if (import.meta.main) {

@@ -36,6 +36,7 @@ import { parseSegmentArgs, type SegmentArgs, UsageError } from "./args.ts";
 import type { BatchWorkerArgs } from "./batch_args.ts";
 import type { ProgressRecord } from "./progress.ts";
 import { type OpenedModel, segmentRun } from "./segment_run.ts";
+import { oneLine } from "./segment.ts";
 
 /** Least time between two progress reports of a job to the queue. */
 const PROGRESS_INTERVAL_MS = 1000;
@@ -332,9 +333,4 @@ async function openInThread(choice: Parameters<OpenModel>[0]) {
 function round(value: number, digits: number): number {
   const scale = 10 ** digits;
   return Math.round(value * scale) / scale;
-}
-
-function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
 }

@@ -112,7 +112,8 @@ function isUsageError(error: unknown): boolean {
     (error instanceof PromptError && error.message.startsWith("--"));
 }
 
-function oneLine(error: unknown): string {
+/** The first non-empty line of an error's message (what a command prints). */
+export function oneLine(error: unknown): string {
   const message = error instanceof Error ? error.message : String(error);
   return message.split("\n").find((line) => line.trim() !== "")?.trim() ?? "unknown error";
 }
