@@ -6,7 +6,6 @@
  * The workers run the region-growing test segmenter (one test runs the fixture checkpoint).
  */
 import assert from "node:assert/strict";
-import { join } from "node:path";
 import {
   BATCH_CLI,
   batchStatus,
@@ -21,7 +20,7 @@ import {
 import { freePort, redisAvailable, type RedisServer, startRedis } from "./helpers/redis_server.ts";
 import { SAMPLES_DIR } from "./helpers/sample_frames.ts";
 import { FIXTURE_DIR, sharedAvailable } from "./helpers/shared.ts";
-import { childProcesses, countDecodableFrames } from "./helpers/video.ts";
+import { childProcesses, countDecodableFrames, exists, SEGMENT_CLI } from "./helpers/video.ts";
 
 /** Frames each test job runs (enough to be mid-job when held at embedding 5). */
 const FRAMES = 24;
@@ -40,11 +39,17 @@ async function sampleInputs(dir: string, names: readonly string[]): Promise<stri
   return paths;
 }
 
-/** `segment` on `video` with the test segmenter, as a job of these tests runs it. */
-async function plainSegment(video: string, out: string): Promise<void> {
+/**
+ * `segment` on `video` as a job of these tests runs it: with the test segmenter, or with the real
+ * command and `checkpoint`.
+ */
+async function plainSegment(
+  video: string,
+  out: string,
+  options: { checkpoint?: string; frames?: number } = {},
+): Promise<void> {
   await Deno.mkdir(out, { recursive: true });
-  const result = await runScript(TEST_CLI, [
-    "segment",
+  const args = [
     "--input",
     video,
     "--output",
@@ -56,9 +61,12 @@ async function plainSegment(video: string, out: string): Promise<void> {
     "--masks-dir",
     `${out}/masks`,
     "--max-frames",
-    String(FRAMES),
+    String(options.frames ?? FRAMES),
     "--quiet",
-  ]);
+  ];
+  const result = options.checkpoint
+    ? await runScript(SEGMENT_CLI, [...args, "--checkpoint", options.checkpoint])
+    : await runScript(TEST_CLI, ["segment", ...args]);
   assert.equal(result.code, 0, result.stderrLines.join("\n"));
 }
 
@@ -225,7 +233,7 @@ batchTest(
     ]);
     assert.equal(segment.stderrLines.length, 1);
     assert.equal(segment.stderrLines[0], `segment: error: ${failed.reason}`);
-    assert.ok(!(await exists(`${t.dir}/out/broken`)));
+    assert.ok(!exists(`${t.dir}/out/broken`));
     const again = await runScript(BATCH_CLI, submitArgs(t.redis.url, `${t.dir}/out`, [input]));
     assert.equal(again.code, 0);
     assert.match(again.stdout, /skipped +good1 .*: outputs complete/);
@@ -238,7 +246,7 @@ batchTest(
     ]);
     assert.match(forced.stdout, /1 queued, 0 skipped/);
     await waitForStatus(t.redis.url, (s) => s.counts.done === 2 && s.counts.active === 0);
-    assert.ok(await exists(`${t.dir}/out/good1/job.json`));
+    assert.ok(exists(`${t.dir}/out/good1/job.json`));
   },
 );
 
@@ -274,7 +282,7 @@ batchTest(
       await worker.stderr.waitFor((line) => line.includes("reconnected"), "the reconnected line");
       const [video] = await sampleInputs(`${t.dir}/in`, ["clip"]);
       await runScript(BATCH_CLI, submitArgs(restarted.url, `${t.dir}/out`, [video]));
-      await waitForStatus(restarted.url, (s) => s.counts.done === 1, 30_000).catch((error) => {
+      await waitForStatus(restarted.url, (s) => s.counts.done === 1).catch((error) => {
         throw new Error(`${error.message}\nworker: ${worker.stderr.lines.join("\n")}`);
       });
     } finally {
@@ -304,7 +312,7 @@ Deno.test("without a server, submit, worker and status print one line and exit n
       assert.match(result.stderrLines[0], /unreachable: connection refused/);
       assert.ok(seconds < 10, `${args[0]} took ${seconds} s`);
     }
-    assert.ok(!(await exists(`${dir}/out`)));
+    assert.ok(!exists(`${dir}/out`));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -371,25 +379,10 @@ Deno.test({
       assert.equal(submitted.code, 0, submitted.stderrLines.join("\n"));
       const status = await waitForStatus(redis.url, (s) => s.counts.done + s.counts.failed === 1);
       assert.equal(status.counts.done, 1, JSON.stringify(status));
-      const plain = await runScript(join(Deno.cwd(), "src/cli/segment.ts"), [
-        "--input",
-        video,
-        "--output",
-        `${dir}/plain.mp4`,
-        "--prompts",
-        video.replace(/\.mp4$/, ".prompts.json"),
-        "--checkpoint",
-        checkpoint,
-        "--masks-json",
-        `${dir}/plain.jsonl`,
-        "--max-frames",
-        frames,
-        "--quiet",
-      ]);
-      assert.equal(plain.code, 0, plain.stderrLines.join("\n"));
+      await plainSegment(video, `${dir}/plain`, { checkpoint, frames: Number(frames) });
       assert.equal(
         await Deno.readTextFile(`${dir}/out/clip/masks.jsonl`),
-        await Deno.readTextFile(`${dir}/plain.jsonl`),
+        await Deno.readTextFile(`${dir}/plain/masks.jsonl`),
       );
     } finally {
       await worker.stop();
@@ -398,12 +391,3 @@ Deno.test({
     }
   },
 });
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}

@@ -32,11 +32,6 @@ export class ModelPool {
     this.#open = open;
   }
 
-  /** Segmenters opened so far (lent or idle). */
-  get size(): number {
-    return this.#opened.length;
-  }
-
   /**
    * A segmenter for `choice`: an idle one, or a new one. Its `dispose()` gives it back to the pool
    * (once; later calls do nothing) instead of releasing it.

@@ -68,8 +68,7 @@ export async function runBatch(
 /** Builds every job (all inputs checked first), then enqueues them in one transaction. */
 async function submit(args: BatchSubmitArgs): Promise<number> {
   const jobs = await plannedJobs(args);
-  const queue = await openQueue(args.queue);
-  try {
+  return await withQueue(args.queue, async (queue) => {
     let report;
     try {
       report = await submitJobs(queue, jobs, { force: args.force, attempts: args.attempts });
@@ -89,9 +88,7 @@ async function submit(args: BatchSubmitArgs): Promise<number> {
     );
     await Deno.stdout.write(encoder.encode(lines.join("\n") + "\n"));
     return 0;
-  } finally {
-    await queue.close();
-  }
+  });
 }
 
 /**
@@ -139,29 +136,32 @@ async function readPrompts(path: string): Promise<{ source: string; text: string
 }
 
 async function status(args: BatchStatusArgs): Promise<number> {
-  const queue = await openQueue(args.queue);
-  try {
+  return await withQueue(args.queue, async (queue) => {
     const current = await readBatchStatus(queue);
     const text = args.json ? JSON.stringify(current) + "\n" : formatBatchStatus(current);
     await Deno.stdout.write(encoder.encode(text));
     return 0;
-  } finally {
-    await queue.close();
-  }
+  });
 }
 
-/** The batch queue on the server at `url` (one line and an error when it cannot be reached). */
-async function openQueue(url: string): Promise<Queue<SegmentJob, JobResult>> {
+/**
+ * Runs `body` with the batch queue on the server at `url` (one line and an error when it cannot
+ * be reached), then closes the queue and its client.
+ */
+async function withQueue<T>(
+  url: string,
+  body: (queue: Queue<SegmentJob, JobResult>) => Promise<T>,
+): Promise<T> {
   const [{ Queue }, client] = await Promise.all([import("bullmq"), connectQueueServer(url)]);
   const queue = new Queue<SegmentJob, JobResult>(QUEUE_NAME, { connection: client });
   queue.on("error", () => {/* the command that failed reports it */});
-  const close = queue.close.bind(queue);
-  // The client was opened here, so it is closed here (BullMQ leaves a shared client open).
-  queue.close = async () => {
-    await close().catch(() => {});
+  try {
+    return await body(queue);
+  } finally {
+    await queue.close().catch(() => {});
+    // BullMQ leaves a client it was given open.
     client.disconnect();
-  };
-  return queue;
+  }
 }
 
 /**

@@ -78,9 +78,11 @@ export async function runBatchWorker(
   const pool = new ModelPool(options.openModel ?? openInThread);
   const stopping = new AbortController();
   const running = new Map<string, AbortController>();
+  const workerName = `${Deno.hostname()}:${Deno.pid}`;
   const worker = new Worker<SegmentJob, JobResult>(
     QUEUE_NAME,
-    (job, token) => runJob(job, token, { args, pool, say, stopping: stopping.signal, running }),
+    (job, token) =>
+      runJob(job, token, { args, pool, say, stopping: stopping.signal, running, workerName }),
     {
       // Clients of BullMQ's own: a duplicate of a lazily connected client did not come back when
       // the server returned at once (its connect() was rejected and never retried).
@@ -112,11 +114,10 @@ export async function runBatchWorker(
   const signals: Deno.Signal[] = options.stop ? [] : ["SIGTERM", "SIGINT"];
   for (const signal of signals) Deno.addSignalListener(signal, stop);
   options.stop?.addEventListener("abort", stop, { once: true });
-  const hostname = Deno.hostname();
   say(
     `waiting for jobs on ${
       displayUrl(args.queue)
-    } (${hostname}:${Deno.pid}, concurrency ${args.concurrency})`,
+    } (${workerName}, concurrency ${args.concurrency})`,
   );
   try {
     const runLoop = worker.run();
@@ -145,6 +146,8 @@ interface JobContext {
   readonly stopping: AbortSignal;
   /** Aborts for the jobs under way, by job id. */
   readonly running: Map<string, AbortController>;
+  /** `host:pid`, recorded with each job it finishes. */
+  readonly workerName: string;
 }
 
 /**
@@ -168,9 +171,9 @@ async function runJob(
   }
   const attempt = `attempt ${job.attemptsMade + 1}/${job.opts.attempts ?? 1}`;
   say(`${data.name} (${id}): started, ${attempt}`);
+  const partial = await startPartial(data.outputDir, id);
   const abort = new AbortController();
   context.running.set(id, abort);
-  const partial = await startPartial(data.outputDir, id);
   const stats = new StreamStats();
   const opened: OpenedModel = {};
   const started = performance.now();
@@ -185,13 +188,11 @@ async function runJob(
       onProgress: throttledProgress(job),
       say: (line) => say(`${data.name}: ${line}`),
     });
-    if (abort.signal.aborted) {
-      await discardPartial(partial);
-      return await giveBack(job, token, say);
-    }
+    // Stopped: the catch below removes the partial outputs.
+    if (abort.signal.aborted) return await giveBack(job, token, say);
     const seconds = (performance.now() - started) / 1000;
     const frames = stats.framesOutput;
-    const worker = `${Deno.hostname()}:${Deno.pid}`;
+    const worker = context.workerName;
     await commitOutputs(partial, data.outputDir, {
       jobId: id,
       input: data.input,
@@ -255,7 +256,7 @@ async function giveBack(
  * `partial/prompts.json`), the submission's flags, and the worker's model flags where the job
  * names no model of its own.
  */
-export function jobSegmentArgs(
+function jobSegmentArgs(
   job: SegmentJob,
   partial: string,
   workerModelFlags: readonly string[],

@@ -7,14 +7,14 @@
 import { fileURLToPath } from "node:url";
 import type { BatchStatus } from "../../src/batch/status.ts";
 import { LineWatcher } from "./lines.ts";
-import { REPO_DIR } from "./video.ts";
+import { REPO_DIR, runScriptCli } from "./video.ts";
 
 /** `tests/helpers/region_growing_cli.ts`: segment and batch with the test segmenter. */
 export const TEST_CLI: string = fileURLToPath(new URL("./region_growing_cli.ts", import.meta.url));
 /** The real `batch` command. */
 export const BATCH_CLI: string = fileURLToPath(new URL("../../src/cli/batch.ts", import.meta.url));
 
-/** A finished command. */
+/** A finished command, its standard output as text. */
 export interface Finished {
   readonly code: number;
   readonly stdout: string;
@@ -22,24 +22,12 @@ export interface Finished {
 }
 
 /** Runs `deno run -A SCRIPT ...args` to completion. */
-export async function runScript(
-  script: string,
-  args: readonly string[],
-  env: Record<string, string> = {},
-): Promise<Finished> {
-  const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", script, ...args],
-    cwd: REPO_DIR,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const decoder = new TextDecoder();
+export async function runScript(script: string, args: readonly string[]): Promise<Finished> {
+  const result = await runScriptCli(script, args);
   return {
-    code: output.code,
-    stdout: decoder.decode(output.stdout),
-    stderrLines: decoder.decode(output.stderr).split("\n").filter((line) => line.trim() !== ""),
+    code: result.code,
+    stdout: new TextDecoder().decode(result.stdout),
+    stderrLines: result.stderrLines,
   };
 }
 

@@ -12,6 +12,7 @@ import { runSegment } from "../../src/cli/segment.ts";
 import type { Frame } from "../../src/frame.ts";
 import type { Segmenter } from "../../src/segment/segmenter.ts";
 import { type RegionEmbedding, RegionGrowingSegmenter } from "./region_growing_segmenter.ts";
+import { exists } from "./video.ts";
 
 /** How often the gate file is looked for. */
 const GATE_POLL_MS = 10;
@@ -34,15 +35,6 @@ class HeldSegmenter extends RegionGrowingSegmenter {
       while (!exists(this.#gate)) await new Promise((r) => setTimeout(r, GATE_POLL_MS));
     }
     return await super.embed(frame);
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch {
-    return false;
   }
 }
 

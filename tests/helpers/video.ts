@@ -137,12 +137,21 @@ export interface CliResult {
 }
 
 /** Runs `deno run -A src/cli/segment.ts ...args` to completion. */
-export async function runSegmentCli(
+export function runSegmentCli(
+  args: readonly string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Promise<CliResult> {
+  return runScriptCli(SEGMENT_CLI, args, options);
+}
+
+/** Runs `deno run -A SCRIPT ...args` to completion (in the repository root by default). */
+export async function runScriptCli(
+  script: string,
   args: readonly string[],
   options: { env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", SEGMENT_CLI, ...args],
+    args: ["run", "-A", script, ...args],
     cwd: options.cwd ?? REPO_DIR,
     env: options.env,
     stdin: "null",
