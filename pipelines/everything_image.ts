@@ -3,8 +3,6 @@
  * everything pass, write the masks as a JSON line (the `--masks-json` format) and an overlay PNG.
  * @module
  */
-import { lastValueFrom, take } from "rxjs";
-import type { Frame } from "../src/frame.ts";
 import { frameMasksToJsonLine } from "../src/export/masks_jsonl.ts";
 import { encodeFramePng } from "../src/export/frame_png.ts";
 import { renderOverlay } from "../src/render/overlay.ts";
@@ -14,10 +12,12 @@ import type { EverythingOptions } from "../src/segment/everything/options.ts";
 import { everythingPass, type EverythingStrategy } from "../src/segment/everything/strategy.ts";
 import type { FrameMasks } from "../src/segment/mask.ts";
 import type { Segmenter } from "../src/segment/segmenter.ts";
-import { decodeVideo } from "../src/video/decode.ts";
+import { readFrameAt } from "../src/video/frame_at.ts";
 import type { InputSource } from "../src/video/input_source.ts";
 import type { VideoInfo } from "../src/video/probe.ts";
 import { writeFileAtomic } from "../src/fs/write_file_atomic.ts";
+
+export { FrameOutOfRangeError } from "../src/video/frame_at.ts";
 
 /** What to segment and where the results go. */
 export interface EverythingImageOptions {
@@ -43,11 +43,6 @@ export interface EverythingImageReport {
   readonly everythingSeconds: number;
 }
 
-/** The requested frame is past the end of the input. */
-export class FrameOutOfRangeError extends Error {
-  override name = "FrameOutOfRangeError";
-}
-
 /**
  * Runs one everything pass on frame `frameIndex` and writes the requested outputs (each through
  * a temporary file renamed into place, so a failed run leaves no partial file behind).
@@ -64,7 +59,7 @@ export class FrameOutOfRangeError extends Error {
 export async function segmentEverythingInImage(
   options: EverythingImageOptions,
 ): Promise<EverythingImageReport> {
-  const frame = await readFrame(options.source, options.info, options.frameIndex);
+  const frame = await readFrameAt(options.source, options.info, options.frameIndex);
   const segmenter = await options.openSegmenter();
   let report: EverythingImageReport;
   try {
@@ -98,21 +93,4 @@ export async function segmentEverythingInImage(
     );
   }
   return report;
-}
-
-async function readFrame(source: InputSource, info: VideoInfo, index: number): Promise<Frame> {
-  // Only the latest frame is kept while decoding up to the requested one.
-  const frame = await lastValueFrom(
-    decodeVideo(source, info, { maxFrames: index + 1 }).pipe(take(index + 1)),
-    { defaultValue: undefined },
-  );
-  if (!frame || frame.index !== index) {
-    const count = frame ? frame.index + 1 : 0;
-    throw new FrameOutOfRangeError(
-      `frame ${index} is past the end of the input (it has ${count} frame${
-        count === 1 ? "" : "s"
-      })`,
-    );
-  }
-  return frame;
 }

@@ -1,11 +1,12 @@
 /**
- * The outputs of one job, `DIR/NAME/`: written in a hidden sibling directory and renamed into
- * place only once complete, with a manifest (`job.json`) written last. So `DIR/NAME/` either does
- * not exist or holds everything the job asked for; a job that dies leaves at most a hidden
- * `.NAME.partial-*` directory, which the job's next attempt removes.
+ * The outputs of one job, `DIR/NAME/`: written in a hidden sibling directory (`src/fs/partial_dir.ts`)
+ * and renamed into place only once complete, with a manifest (`job.json`) written last. So
+ * `DIR/NAME/` either does not exist or holds everything the job asked for; a job that dies leaves
+ * at most a hidden `.NAME.partial-*` directory, which the job's next attempt removes.
  * @module
  */
-import { basename, dirname, join } from "node:path";
+import { join } from "node:path";
+import { commitPartial } from "../fs/partial_dir.ts";
 import type { SegmentJob } from "./jobs.ts";
 
 /** The overlay video of a job. */
@@ -60,35 +61,8 @@ export async function outputsComplete(
 }
 
 /**
- * Makes a fresh hidden directory beside `outputDir` for one attempt of job `jobId`, after removing
- * what earlier attempts of the same job left behind (a worker killed mid-job).
- */
-export async function startPartial(outputDir: string, jobId: string): Promise<string> {
-  const parent = dirname(outputDir);
-  await Deno.mkdir(parent, { recursive: true });
-  const prefix = `.${basename(outputDir)}.partial-${jobId}-`;
-  for await (const entry of Deno.readDir(parent)) {
-    if (entry.name.startsWith(prefix)) {
-      await Deno.remove(join(parent, entry.name), { recursive: true });
-    }
-  }
-  // Not makeTempDir: its directories are private (0700); outputs get the usual permissions.
-  const partial = join(parent, `${prefix}${crypto.randomUUID().slice(0, 8)}`);
-  await Deno.mkdir(partial);
-  return partial;
-}
-
-/** Removes an attempt's hidden directory (nothing is left that looks finished). */
-export async function discardPartial(partial: string): Promise<void> {
-  await Deno.remove(partial, { recursive: true }).catch((error) => {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  });
-}
-
-/**
- * Writes the manifest into `partial` and renames `partial` to `outputDir`. Outputs already at
- * `outputDir` (a forced resubmission) are moved aside first and removed after the rename, so the
- * directory is never half old, half new.
+ * Writes the manifest into `partial` and renames `partial` to `outputDir` (replacing a forced
+ * resubmission's earlier outputs in one step).
  */
 export async function commitOutputs(
   partial: string,
@@ -96,14 +70,5 @@ export async function commitOutputs(
   manifest: JobManifest,
 ): Promise<void> {
   await Deno.writeTextFile(join(partial, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
-  const aside = `${partial}.replaced`;
-  let replaced = false;
-  try {
-    await Deno.rename(outputDir, aside);
-    replaced = true;
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  await Deno.rename(partial, outputDir);
-  if (replaced) await Deno.remove(aside, { recursive: true });
+  await commitPartial(partial, outputDir);
 }

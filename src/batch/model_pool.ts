@@ -5,6 +5,7 @@
  * @module
  */
 import type { ModelChoice } from "../model/open_segmenter.ts";
+import { lendSegmenter } from "../segment/lent_segmenter.ts";
 import type { Segmenter } from "../segment/segmenter.ts";
 
 /** Opens one segmenter for a model choice. */
@@ -40,10 +41,7 @@ export class ModelPool {
     if (this.#disposed) throw new Error("the worker's models have been released");
     const key = modelKey(choice);
     const segmenter = this.#idle.get(key)?.pop() ?? await this.#openNew(choice);
-    let lent = true;
-    return lentSegmenter(segmenter, () => {
-      if (!lent) return;
-      lent = false;
+    return lendSegmenter(segmenter, () => {
       if (this.#disposed) void segmenter.dispose();
       else this.#idle.set(key, [...this.#idle.get(key) ?? [], segmenter]);
     });
@@ -75,36 +73,4 @@ function modelKey(choice: ModelChoice): string {
     choice.threads ?? null,
     choice.calibration ?? null,
   ]);
-}
-
-/**
- * `segmenter` as a borrower sees it: everything but `dispose`, which gives it back once the calls
- * under way have settled (a stopped job's last frame must not share the segmenter with the next).
- */
-function lentSegmenter(segmenter: Segmenter, giveBack: () => void): Segmenter {
-  const running = new Set<Promise<unknown>>();
-  const track = <T>(call: Promise<T>): Promise<T> => {
-    running.add(call);
-    const forget = () => running.delete(call);
-    call.then(forget, forget);
-    return call;
-  };
-  const describe = segmenter.describe;
-  return {
-    embed: (frame) => track(segmenter.embed(frame)),
-    decode: (embedding, prompts) => track(segmenter.decode(embedding, prompts)),
-    upscaleLogits: (embedding, logits, window) =>
-      segmenter.upscaleLogits(embedding, logits, window),
-    ...(describe
-      ? {
-        describe: (embedding, logits, within) =>
-          describe.call(segmenter, embedding, logits, within),
-      }
-      : {}),
-    ...(segmenter.background ? { background: segmenter.background } : {}),
-    dispose: async () => {
-      await Promise.allSettled([...running]);
-      giveBack();
-    },
-  };
 }

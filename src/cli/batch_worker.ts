@@ -11,14 +11,13 @@ import { join } from "node:path";
 import { connectQueueServer, displayUrl, reconnectingOptions } from "../batch/connection.ts";
 import {
   commitOutputs,
-  discardPartial,
   MASKS_DIR,
   MASKS_JSONL_FILE,
   OVERLAY_FILE,
   PROMPTS_FILE,
   requestedOutputs,
-  startPartial,
 } from "../batch/job_outputs.ts";
+import { discardPartial, startPartial } from "../fs/partial_dir.ts";
 import {
   type JobProgress,
   type JobResult,

@@ -37,6 +37,12 @@ export interface DecodeOptions {
   readonly stats?: StreamStats;
   /** Stop after this many frames. */
   readonly maxFrames?: number;
+  /**
+   * Files only: start at this 0-based frame (an input seek to its time on the constant-rate
+   * timeline), so that reading one frame late in a file does not decode all before it. Frames keep
+   * their indices from the start of the file.
+   */
+  readonly startFrame?: number;
   /** Aborting stops decoding gracefully: the Observable completes after the frames already sent. */
   readonly signal?: AbortSignal;
   /** Capacity of the live queue (frames); only used for live sources. */
@@ -60,21 +66,29 @@ export interface DecodeOptions {
 
 /**
  * The ffmpeg arguments that decode `source` into raw `pixelFormat` frames of `info.width` x
- * `info.height` on stdout. ffmpeg applies rotation metadata itself (autorotate).
+ * `info.height` on stdout, from frame `startFrame` on (files only). ffmpeg applies rotation
+ * metadata itself (autorotate).
  */
 export function decoderArgs(
   source: InputSource,
   info: VideoInfo,
   maxFrames?: number,
   pixelFormat: PixelFormat = "rgb24",
+  startFrame = 0,
 ): string[] {
   const { num, den } = info.frameRate;
+  if (startFrame > 0 && source.live) throw new RangeError("a live source cannot be seeked");
+  // Half a frame early: frame `startFrame` is the first one at or after the seek point, whatever
+  // the rounding of its timestamp (ffmpeg's input seek decodes from the previous keyframe and
+  // drops the frames before the point).
+  const seekSeconds = ((startFrame - 0.5) * den) / num;
   return [
     "-hide_banner",
     "-loglevel",
     "error",
     ...(source.kind === "stdin" ? [] : ["-nostdin"]),
     ...source.formatArgs,
+    ...(startFrame > 0 ? ["-ss", seekSeconds.toFixed(6)] : []),
     // Live: the rate is known from the probe; estimating it again would hold the first frame
     // back until some twenty frames have arrived.
     ...(source.live ? ["-fpsprobesize", "0"] : []),
@@ -142,7 +156,7 @@ export function decodeVideo(
       if (subscriber.closed) return;
       proc = new FfmpegProcess(
         binaries.ffmpeg,
-        decoderArgs(source, info, options.maxFrames, options.pixelFormat),
+        decoderArgs(source, info, options.maxFrames, options.pixelFormat, options.startFrame),
         {
           stdin: source.stdin ? "piped" : "null",
           stdout: "piped",
@@ -204,7 +218,7 @@ function makeFrameReader(
   reader: ReadableStreamBYOBReader,
   info: VideoInfo,
   stats: StreamStats,
-  { pool, pixelFormat = "rgb24" }: DecodeOptions,
+  { pool, pixelFormat = "rgb24", startFrame = 0 }: DecodeOptions,
 ): FrameReader {
   const frameBytes = frameByteLength(info.width, info.height, pixelFormat);
   if (pool && pool.frameBytes !== frameBytes) {
@@ -212,7 +226,7 @@ function makeFrameReader(
       `frame pool holds ${pool.frameBytes}-byte buffers, frames are ${frameBytes}`,
     );
   }
-  let index = 0;
+  let index = startFrame;
   return async () => {
     const data = await readFrameBytes(reader, frameBytes, pool?.take());
     if (data === null) return null;
