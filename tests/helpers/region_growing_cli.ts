@@ -1,6 +1,6 @@
 /**
- * `segment` and `batch` as real processes with the region-growing test segmenter in place of
- * TinySAM: `deno run -A tests/helpers/region_growing_cli.ts segment|batch ARGS...`.
+ * `segment`, `batch` and `pick` as real processes with the region-growing test segmenter in place of
+ * TinySAM: `deno run -A tests/helpers/region_growing_cli.ts segment|batch|pick ARGS...`.
  *
  * With env `HOLD_AT_EMBED=K` and `GATE=PATH`, the process's K-th embedding (counted from 1 over its
  * life) first prints `held K` on stdout and then waits until a file exists at `PATH`: a test can
@@ -8,6 +8,7 @@
  * @module
  */
 import { runBatch } from "../../src/cli/batch.ts";
+import { runPick } from "../../src/cli/pick.ts";
 import { runSegment } from "../../src/cli/segment.ts";
 import type { Frame } from "../../src/frame.ts";
 import type { Segmenter } from "../../src/segment/segmenter.ts";
@@ -50,7 +51,8 @@ const openModel = () =>
 const [command, ...args] = Deno.args;
 if (command === "segment") Deno.exit(await runSegment(args, { openModel }));
 else if (command === "batch") Deno.exit(await runBatch(args, { openModel }));
+else if (command === "pick") Deno.exit(await runPick(args, { openModel }));
 else {
-  console.error("usage: region_growing_cli.ts segment|batch ARGS...");
+  console.error("usage: region_growing_cli.ts segment|batch|pick ARGS...");
   Deno.exit(2);
 }

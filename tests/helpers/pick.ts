@@ -1,0 +1,156 @@
+/**
+ * Helpers for the pick tests: a pick server in this process on a sample video (with the
+ * region-growing test segmenter, or one held at an embedding until the test lets it go), raw HTTP
+ * requests for what `fetch` will not send, and ground-truth coverage of a mask.
+ * @module
+ */
+import type { Frame } from "../../src/frame.ts";
+import { PickSession } from "../../src/pick/pick_session.ts";
+import { type PickServer, startPickServer } from "../../src/pick/pick_server.ts";
+import type { FrameEmbedding, Segmenter } from "../../src/segment/segmenter.ts";
+import { parseInputSource } from "../../src/video/input_source.ts";
+import { probeVideo } from "../../src/video/probe.ts";
+import { RegionGrowingSegmenter } from "./region_growing_segmenter.ts";
+import { SAMPLES_DIR } from "./sample_frames.ts";
+
+/** A pick server on a sample, its output directory, and how to stop both. */
+export interface PickFixture {
+  readonly server: PickServer;
+  readonly session: PickSession;
+  readonly outputDir: string;
+  /** `http://127.0.0.1:PORT` */
+  readonly base: string;
+  /** Fetches `path` with the token (header), JSON body if given. */
+  api(path: string, body?: unknown, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+}
+
+/** Starts a pick server on `samples/NAME/video.mp4` (or `video`) with `segmenter`. */
+export async function startPick(
+  options: {
+    sample?: string;
+    video?: string;
+    segmenter?: Segmenter;
+    modelFlags?: string[];
+    embeddingsKept?: number;
+  } = {},
+): Promise<PickFixture> {
+  const source = parseInputSource(
+    options.video ?? `${SAMPLES_DIR}/${options.sample ?? "crossing"}/video.mp4`,
+  );
+  const info = await probeVideo(source);
+  const segmenter = options.segmenter ?? new RegionGrowingSegmenter();
+  const session = new PickSession(source, info, segmenter, options.embeddingsKept);
+  const outputDir = await Deno.makeTempDir({ prefix: "pick_" });
+  const server = await startPickServer({
+    session,
+    outputDir,
+    ...(options.modelFlags ? { modelFlags: options.modelFlags } : {}),
+  });
+  const base = `http://127.0.0.1:${server.port}`;
+  return {
+    server,
+    session,
+    outputDir,
+    base,
+    api: (path, body, init = {}) =>
+      fetch(`${base}${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        ...init,
+        headers: {
+          "x-pick-token": server.token,
+          ...(body === undefined ? {} : { "content-type": "application/json" }),
+          ...init.headers,
+        },
+        ...(body === undefined
+          ? {}
+          : { body: typeof body === "string" ? body : JSON.stringify(body) }),
+      }),
+    close: async () => {
+      await server.close();
+      await segmenter.dispose();
+      await Deno.remove(outputDir, { recursive: true });
+    },
+  };
+}
+
+/**
+ * Sends `head` (request line and headers, without the blank line) and `body` as raw HTTP/1.1 to
+ * 127.0.0.1:`port` and returns the status and the body text: a request target `fetch` would
+ * normalize (`/../`), a Host header it would not send.
+ */
+export async function rawRequest(
+  port: number,
+  head: string,
+  body = "",
+): Promise<{ status: number; text: string }> {
+  const connection = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    const bytes = new TextEncoder().encode(body);
+    const request = `${head}\r\nconnection: close\r\ncontent-length: ${bytes.length}\r\n\r\n`;
+    await connection.write(new TextEncoder().encode(request));
+    if (bytes.length > 0) await connection.write(bytes);
+    const chunks: Uint8Array[] = [];
+    const buffer = new Uint8Array(65536);
+    while (true) {
+      const n = await connection.read(buffer);
+      if (n === null) break;
+      chunks.push(buffer.slice(0, n));
+    }
+    const text = new TextDecoder().decode(
+      chunks.reduce((all, chunk) => new Uint8Array([...all, ...chunk]), new Uint8Array()),
+    );
+    const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? "0");
+    return { status, text };
+  } finally {
+    try {
+      connection.close();
+    } catch {
+      // closed by the server already
+    }
+  }
+}
+
+/** Share of the true pixels inside the mask, and share of the mask outside the truth. */
+export function coverage(
+  mask: ArrayLike<number>,
+  truth: ArrayLike<number>,
+): { covered: number; outside: number } {
+  let truthArea = 0, inside = 0, maskArea = 0;
+  for (let i = 0; i < truth.length; i++) {
+    if (truth[i]) truthArea++;
+    if (mask[i]) {
+      maskArea++;
+      if (truth[i]) inside++;
+    }
+  }
+  return { covered: inside / truthArea, outside: maskArea ? (maskArea - inside) / maskArea : 0 };
+}
+
+/**
+ * The region-growing segmenter, whose `hold`-th embedding (counted from 1) waits until the test
+ * calls `release()`; `held` resolves when it starts waiting.
+ */
+export class HeldSegmenter extends RegionGrowingSegmenter {
+  readonly held: Promise<void>;
+  readonly #held = Promise.withResolvers<void>();
+  readonly #gate = Promise.withResolvers<void>();
+  #embeds = 0;
+
+  constructor(readonly hold: number) {
+    super();
+    this.held = this.#held.promise;
+  }
+
+  release(): void {
+    this.#gate.resolve();
+  }
+
+  override async embed(frame: Frame): Promise<FrameEmbedding & { rgb: Float32Array }> {
+    if (++this.#embeds === this.hold) {
+      this.#held.resolve();
+      await this.#gate.promise;
+    }
+    return await super.embed(frame);
+  }
+}
