@@ -94,8 +94,9 @@ Deno.test("the everything pass offers the objects it finds, each with a prompt t
 });
 
 Deno.test("a tracking run reports progress, refuses prompts meanwhile, and cancelled leaves nothing", async () => {
-  const segmenter = new HeldSegmenter(5);
+  const segmenter = new HeldSegmenter();
   const pick = await startPick({ segmenter });
+  const hold = segmenter.holdNext(5);
   try {
     const prompts = {
       objects: [{ id: 1, prompts: [{ frame: 0, points: [GREEN_ELLIPSE.point] }] }],
@@ -103,7 +104,7 @@ Deno.test("a tracking run reports progress, refuses prompts meanwhile, and cance
     const started = await pick.api("/api/track", { prompts, options: { stride: 1 } });
     assert.equal(started.status, 202);
     assert.equal((await started.json()).state, "running");
-    await segmenter.held;
+    await hold.held;
     const running = await (await pick.api("/api/track")).json();
     assert.equal(running.state, "running");
     assert.equal(running.totalFrames, 90);
@@ -117,7 +118,7 @@ Deno.test("a tracking run reports progress, refuses prompts meanwhile, and cance
     assert.equal(again.status, 409);
     await again.body?.cancel();
     await (await pick.api("/api/track/cancel", {})).body?.cancel();
-    segmenter.release();
+    hold.release();
     await pick.server.tracking.finished;
     const cancelled = await (await pick.api("/api/track")).json();
     assert.equal(cancelled.state, "cancelled");

@@ -127,29 +127,33 @@ export function coverage(
   return { covered: inside / truthArea, outside: maskArea ? (maskArea - inside) / maskArea : 0 };
 }
 
-/**
- * The region-growing segmenter, whose `hold`-th embedding (counted from 1) waits until the test
- * calls `release()`; `held` resolves when it starts waiting.
- */
-export class HeldSegmenter extends RegionGrowingSegmenter {
+/** An embedding held back: `held` resolves when it starts waiting, `release()` lets it go. */
+export interface Hold {
   readonly held: Promise<void>;
-  readonly #held = Promise.withResolvers<void>();
-  readonly #gate = Promise.withResolvers<void>();
+  release(): void;
+}
+
+/** The region-growing segmenter, which can hold one embedding back until the test lets it go. */
+export class HeldSegmenter extends RegionGrowingSegmenter {
   #embeds = 0;
+  #hold?: { at: number; held: PromiseWithResolvers<void>; gate: PromiseWithResolvers<void> };
 
-  constructor(readonly hold: number) {
-    super();
-    this.held = this.#held.promise;
-  }
-
-  release(): void {
-    this.#gate.resolve();
+  /** Holds the `k`-th embedding from now (1: the next one). */
+  holdNext(k: number): Hold {
+    const hold = {
+      at: this.#embeds + k,
+      held: Promise.withResolvers<void>(),
+      gate: Promise.withResolvers<void>(),
+    };
+    this.#hold = hold;
+    return { held: hold.held.promise, release: () => hold.gate.resolve() };
   }
 
   override async embed(frame: Frame): Promise<FrameEmbedding & { rgb: Float32Array }> {
-    if (++this.#embeds === this.hold) {
-      this.#held.resolve();
-      await this.#gate.promise;
+    const hold = this.#hold;
+    if (++this.#embeds === hold?.at) {
+      hold.held.resolve();
+      await hold.gate.promise;
     }
     return await super.embed(frame);
   }

@@ -1,4 +1,3 @@
-// @ts-check
 /**
  * The click-to-segment page: frames on a canvas, prompts per object (click, shift- or right-click,
  * drag), masks decoded by the server at each change, everything passes, tracking runs and saving.
@@ -100,7 +99,11 @@ function fillColor(id) {
 
 /** @param {number} id */
 function contourColor(id) {
-  const [r, g, b] = hsvToRgb(id * GOLDEN_ANGLE_DEGREES, 1, 0.7);
+  return hsvToRgb(id * GOLDEN_ANGLE_DEGREES, 1, 0.7);
+}
+
+/** @param {number[]} rgb */
+function css([r, g, b]) {
   return `rgb(${r} ${g} ${b})`;
 }
 
@@ -200,12 +203,14 @@ function drawMasks() {
   const { width, height } = state.video;
   const image = new ImageData(width, height);
   if (state.found) {
-    state.found.forEach((found, i) =>
-      paintRle(image, found.rle, hsvToRgb(i * GOLDEN_ANGLE_DEGREES, 0.6, 1), 110)
-    );
+    state.found.forEach((found, i) => {
+      const hue = i * GOLDEN_ANGLE_DEGREES;
+      paintRle(image, found.rle, hsvToRgb(hue, 0.6, 1), hsvToRgb(hue, 1, 0.7), 110);
+    });
   } else {
     for (const mask of state.masks.get(state.frame)?.values() ?? []) {
-      if (state.objects.has(mask.id)) paintRle(image, mask.rle, fillColor(mask.id), MASK_ALPHA);
+      if (!state.objects.has(mask.id)) continue;
+      paintRle(image, mask.rle, fillColor(mask.id), contourColor(mask.id), MASK_ALPHA);
     }
   }
   context(maskCanvas).putImageData(image, 0, 0);
@@ -214,27 +219,39 @@ function drawMasks() {
 }
 
 /**
- * Paints the pixels of a column-major run-length mask (COCO: runs of 0s and 1s alternate, 0s
- * first) into `image`.
- * @param {ImageData} image @param {Rle} rle @param {number[]} rgb @param {number} alpha
+ * Paints a column-major run-length mask (COCO: runs of 0s and 1s alternate, 0s first) into
+ * `image`: its pixels in `fill` at `alpha`, its border pixels (a 4-neighbour outside) in
+ * `contour`, opaque.
+ * @param {ImageData} image @param {Rle} rle @param {number[]} fill @param {number[]} contour
+ * @param {number} alpha
  */
-function paintRle(image, rle, rgb, alpha) {
-  const [height] = rle.size;
-  const data = image.data, width = image.width;
+function paintRle(image, rle, fill, contour, alpha) {
+  const [height, width] = rle.size;
+  const inside = new Uint8Array(width * height);
   let position = 0;
   rle.counts.forEach((run, i) => {
     if (i % 2 === 1) {
       for (let p = position; p < position + run; p++) {
-        const x = Math.floor(p / height), y = p - x * height;
-        const o = (y * width + x) * 4;
-        data[o] = rgb[0];
-        data[o + 1] = rgb[1];
-        data[o + 2] = rgb[2];
-        data[o + 3] = alpha;
+        const x = Math.floor(p / height);
+        inside[(p - x * height) * width + x] = 1;
       }
     }
     position += run;
   });
+  const data = image.data;
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      const i = y * width + x;
+      if (!inside[i]) continue;
+      const border = x === 0 || y === 0 || x === width - 1 || y === height - 1 ||
+        !inside[i - 1] || !inside[i + 1] || !inside[i - width] || !inside[i + width];
+      const [r, g, b] = border ? contour : fill;
+      data[i * 4] = r;
+      data[i * 4 + 1] = g;
+      data[i * 4 + 2] = b;
+      data[i * 4 + 3] = border ? 255 : alpha;
+    }
+  }
 }
 
 /** Whether pixel (x, y) is inside a run-length mask. @param {Rle} rle @param {number} x @param {number} y */
@@ -258,7 +275,7 @@ function drawMarks(dragBox) {
     if (!prompt) continue;
     ctx.lineWidth = 2 * scale;
     if (prompt.box) {
-      ctx.strokeStyle = contourColor(object.id);
+      ctx.strokeStyle = css(contourColor(object.id));
       const [x0, y0, x1, y1] = prompt.box;
       ctx.strokeRect(x0, y0, x1 - x0, y1 - y0);
     }
@@ -278,7 +295,7 @@ function drawMarks(dragBox) {
   }
   if (dragBox) {
     ctx.setLineDash([6 * scale, 4 * scale]);
-    ctx.strokeStyle = state.selected ? contourColor(state.selected) : "white";
+    ctx.strokeStyle = state.selected ? css(contourColor(state.selected)) : "white";
     ctx.lineWidth = 2 * scale;
     ctx.strokeRect(dragBox[0], dragBox[1], dragBox[2] - dragBox[0], dragBox[3] - dragBox[1]);
     ctx.setLineDash([]);
