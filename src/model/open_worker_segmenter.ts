@@ -11,7 +11,7 @@ import { WorkerSegmenter } from "./worker_segmenter.ts";
 export interface WorkerLayout {
   /** Encoder workers (frames encoded at once; default 1). */
   readonly encoderWorkers?: number;
-  /** Threads per encoder session (default: `choice.threads`, else ONNX Runtime's choice). */
+  /** Threads per encoder session (default: `choice.threads`, else all cores). */
   readonly encoderThreads?: number;
   /** Threads of the decoder session (default 1). */
   readonly decoderThreads?: number;

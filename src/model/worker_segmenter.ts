@@ -22,7 +22,7 @@ export interface WorkerSegmenterOptions {
   readonly decoder: string;
   /** Encoder workers, each encoding one frame at a time (default 1). */
   readonly encoderWorkers?: number;
-  /** Intra-op threads of each encoder session (default: ONNX Runtime's choice). */
+  /** Intra-op threads of each encoder session (default: all cores). */
   readonly encoderThreads?: number;
   /** Intra-op threads of the decoder session (default 1). */
   readonly decoderThreads?: number;
