@@ -59,6 +59,11 @@ export interface DecodeOptions {
    * stage reads pixels: half the bytes of rgb24, and no conversion where the input is yuv420p.
    */
   readonly pixelFormat?: PixelFormat;
+  /**
+   * Whether ffmpeg gets its own process group, out of reach of a terminal's Ctrl-C (default true;
+   * see `FfmpegSpawnOptions.ownProcessGroup`).
+   */
+  readonly ownProcessGroup?: boolean;
   /** Called with the decoding ffmpeg's pid once it is spawned (diagnostics and tests). */
   readonly onSpawn?: (pid: number) => void;
   readonly binaries?: FfmpegBinaries;
@@ -160,6 +165,7 @@ export function decodeVideo(
         {
           stdin: source.stdin ? "piped" : "null",
           stdout: "piped",
+          ownProcessGroup: options.ownProcessGroup,
         },
       );
       options.onSpawn?.(proc.pid);

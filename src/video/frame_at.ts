@@ -32,9 +32,12 @@ export async function readFrameAt(
   signal?: AbortSignal,
 ): Promise<Frame> {
   const seekable = source.kind === "file" && !source.live;
+  // A frame read is short and may die with a Ctrl-C: no process group of its own (which would
+  // cost the next encoder run, see `FfmpegSpawnOptions.ownProcessGroup`).
+  const options = { signal, ownProcessGroup: false };
   const frames = seekable
-    ? decodeVideo(source, info, { startFrame: index, maxFrames: 1, signal })
-    : decodeVideo(source, info, { maxFrames: index + 1, signal }).pipe(take(index + 1));
+    ? decodeVideo(source, info, { ...options, startFrame: index, maxFrames: 1 })
+    : decodeVideo(source, info, { ...options, maxFrames: index + 1 }).pipe(take(index + 1));
   // Decoding up to the frame keeps only the latest one.
   const frame = await lastValueFrom(frames, { defaultValue: undefined });
   if (!frame || frame.index !== index) {
