@@ -9,6 +9,7 @@
 import assert from "node:assert/strict";
 import { decodeRle } from "../src/segment/rle.ts";
 import { MAX_BODY_BYTES } from "../src/pick/guard.ts";
+import { serveFile } from "../src/pick/serve_file.ts";
 import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
 import { coverage, HeldSegmenter, rawRequest, startPick } from "./helpers/pick.ts";
 import { sampleGroundTruth, SAMPLES_DIR } from "./helpers/sample_frames.ts";
@@ -352,6 +353,38 @@ Deno.test("deno task pick prints its address; Ctrl-C during tracking stops ffmpe
     await child.status;
     await stdout.ended;
     await stderr.ended;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("files are served whole or by byte range, as a video element asks", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "serve_file_" });
+  try {
+    const bytes = Uint8Array.from({ length: 1000 }, (_, i) => i % 251);
+    await Deno.writeFile(`${dir}/f.bin`, bytes);
+    const get = async (range?: string) => {
+      const request = new Request("http://127.0.0.1/f", range ? { headers: { range } } : {});
+      const response = (await serveFile(request, `${dir}/f.bin`, "video/mp4"))!;
+      return {
+        status: response.status,
+        range: response.headers.get("content-range"),
+        body: new Uint8Array(await response.arrayBuffer()),
+      };
+    };
+    const whole = await get();
+    assert.equal(whole.status, 200);
+    assert.deepEqual(whole.body, bytes);
+    const middle = await get("bytes=100-199");
+    assert.deepEqual([middle.status, middle.range], [206, "bytes 100-199/1000"]);
+    assert.deepEqual(middle.body, bytes.slice(100, 200));
+    const open = await get("bytes=990-");
+    assert.deepEqual([open.range, open.body], ["bytes 990-999/1000", bytes.slice(990)]);
+    const suffix = await get("bytes=-5");
+    assert.deepEqual([suffix.range, suffix.body], ["bytes 995-999/1000", bytes.slice(995)]);
+    const outside = await get("bytes=1000-1010");
+    assert.deepEqual([outside.status, outside.range], [416, "bytes */1000"]);
+    assert.equal(await serveFile(new Request("http://127.0.0.1/"), `${dir}/none`, "x"), undefined);
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

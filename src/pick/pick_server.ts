@@ -20,6 +20,7 @@ import {
 } from "../segment/prompts.ts";
 import { FrameOutOfRangeError } from "../video/frame_at.ts";
 import { checkRequest, newToken, readJsonBody, Refusal } from "./guard.ts";
+import { serveFile } from "./serve_file.ts";
 import { ModelBusyError, type PickSession } from "./pick_session.ts";
 import { segmentCommand, TRACK_FILES, TrackRunner } from "./track_run.ts";
 
@@ -155,8 +156,16 @@ export async function startPickServer(options: PickServerOptions): Promise<PickS
       tracking.cancel();
       return Promise.resolve(json(tracking.state));
     },
-    "GET /api/track/overlay.mp4": (request) =>
-      serveFile(request, join(outputDir, "track", TRACK_FILES.overlay), "video/mp4"),
+    "GET /api/track/overlay.mp4": async (request) => {
+      const response = await serveFile(
+        request,
+        join(outputDir, "track", TRACK_FILES.overlay),
+        "video/mp4",
+        SECURITY_HEADERS,
+      );
+      if (!response) throw new Refusal(404, "nothing tracked yet");
+      return response;
+    },
   };
 
   async function trackedFiles(): Promise<string[]> {
@@ -293,56 +302,4 @@ async function loadAssets(token: string): Promise<Map<string, { body: string; ty
     loaded.set(path, { body: text.replaceAll("{{TOKEN}}", token), type });
   }
   return loaded;
-}
-
-/** A file, whole or the byte range asked for (a `<video>` element seeks with ranges). */
-async function serveFile(request: Request, path: string, type: string): Promise<Response> {
-  let file: Deno.FsFile;
-  try {
-    file = await Deno.open(path);
-  } catch {
-    throw new Refusal(404, "nothing tracked yet");
-  }
-  const size = (await file.stat()).size;
-  const headers = { "content-type": type, "accept-ranges": "bytes", ...SECURITY_HEADERS };
-  const range = /^bytes=(\d*)-(\d*)$/.exec(request.headers.get("range") ?? "");
-  if (!range || (range[1] === "" && range[2] === "")) {
-    return new Response(file.readable, {
-      headers: { ...headers, "content-length": String(size) },
-    });
-  }
-  const start = range[1] === "" ? Math.max(0, size - Number(range[2])) : Number(range[1]);
-  const end = range[1] !== "" && range[2] !== "" ? Math.min(Number(range[2]), size - 1) : size - 1;
-  if (start > end || start >= size) {
-    file.close();
-    return new Response(null, {
-      status: 416,
-      headers: { ...headers, "content-range": `bytes */${size}` },
-    });
-  }
-  await file.seek(start, Deno.SeekMode.Start);
-  const length = end - start + 1;
-  const body = file.readable.pipeThrough(limitBytes(length));
-  return new Response(body, {
-    status: 206,
-    headers: {
-      ...headers,
-      "content-length": String(length),
-      "content-range": `bytes ${start}-${end}/${size}`,
-    },
-  });
-}
-
-/** Passes the first `limit` bytes of a stream and ends it there. */
-function limitBytes(limit: number): TransformStream<Uint8Array, Uint8Array> {
-  let left = limit;
-  return new TransformStream({
-    transform(chunk, controller) {
-      if (left <= 0) return;
-      const part = chunk.byteLength > left ? chunk.subarray(0, left) : chunk;
-      left -= part.byteLength;
-      controller.enqueue(part);
-      if (left <= 0) controller.terminate();
-    },
-  });
 }
