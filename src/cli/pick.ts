@@ -11,7 +11,7 @@ import { basename, extname, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { z } from "zod";
 import type { ModelChoice } from "../model/open_segmenter.ts";
-import { PickSession } from "../pick/pick_session.ts";
+import { DEFAULT_EMBEDDINGS_KEPT, PickSession } from "../pick/pick_session.ts";
 import { startPickServer } from "../pick/pick_server.ts";
 import type { Segmenter } from "../segment/segmenter.ts";
 import { parseInputSource } from "../video/input_source.ts";
@@ -48,7 +48,7 @@ frame, track the whole video and save the prompts for \`deno task segment --prom
       --output-dir DIR   where prompts.json and tracking runs (DIR/track/) go
                          (default: NAME.pick in the current directory)
       --port N           port on 127.0.0.1 (default: a free one)
-      --embeddings N     frame embeddings kept in memory (default 8)
+      --embeddings N     frame embeddings kept in memory (default ${DEFAULT_EMBEDDINGS_KEPT})
       --model, --checkpoint, --precision, --threads, --calibration   as for segment
 
 The page's address, with its access token, is printed on standard output. Ctrl-C stops.
@@ -103,7 +103,7 @@ export function parsePickArgs(argv: readonly string[]): PickArgs | { readonly he
       typeof values["output-dir"] === "string" ? values["output-dir"] : `${name}.pick`,
     ),
     port: number("--port", count("--port", 0, 65535), 0),
-    embeddings: number("--embeddings", count("--embeddings", 1, 1000), 8),
+    embeddings: number("--embeddings", count("--embeddings", 1, 1000), DEFAULT_EMBEDDINGS_KEPT),
     model: (segment as SegmentArgs).model,
     modelFlags,
   };
