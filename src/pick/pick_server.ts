@@ -113,7 +113,11 @@ export async function startPickServer(options: PickServerOptions): Promise<PickS
         width: session.info.width,
         height: session.info.height,
         fps: session.info.fps,
-        frameCount: session.info.frameCount ?? null,
+        // Containers that do not state a count: estimated from the duration.
+        frameCount: session.info.frameCount ??
+          (session.info.durationSeconds
+            ? Math.floor(session.info.durationSeconds * session.info.fps)
+            : null),
         outputDir,
       })),
     "POST /api/decode": async (request) => {
