@@ -7,6 +7,7 @@
  * stops a tracking run with its ffmpeg processes.
  */
 import assert from "node:assert/strict";
+import type { Frame } from "../src/frame.ts";
 import { decodeRle } from "../src/segment/rle.ts";
 import { MAX_BODY_BYTES } from "../src/pick/guard.ts";
 import { serveFile } from "../src/pick/serve_file.ts";
@@ -386,5 +387,40 @@ Deno.test("files are served whole or by byte range, as a video element asks", as
     assert.equal(await serveFile(new Request("http://127.0.0.1/"), `${dir}/none`, "x"), undefined);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a tracking run that fails says why in one line and leaves no outputs", async () => {
+  class FailingSegmenter extends RegionGrowingSegmenter {
+    #embeds = 0;
+    failAt = Infinity;
+    override embed(frame: Frame) {
+      if (++this.#embeds === this.failAt) {
+        return Promise.reject(new Error("encoder session lost\nsecond line"));
+      }
+      return super.embed(frame);
+    }
+  }
+  const segmenter = new FailingSegmenter();
+  segmenter.failAt = 6;
+  const pick = await startPick({ segmenter });
+  try {
+    const prompts = {
+      objects: [{ id: 1, prompts: [{ frame: 0, points: [GREEN_ELLIPSE.point] }] }],
+    };
+    await (await pick.api("/api/track", { prompts, options: {} })).body?.cancel();
+    await pick.server.tracking.finished;
+    const failed = await (await pick.api("/api/track")).json();
+    assert.equal(failed.state, "failed");
+    assert.equal(failed.error, "encoder session lost");
+    assert.deepEqual([...Deno.readDirSync(pick.outputDir)], [], "no outputs, no partial directory");
+    const after = await pick.api("/api/decode", {
+      frame: 0,
+      objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
+    });
+    assert.equal(after.status, 200, "the model is back for prompts");
+    await after.body?.cancel();
+  } finally {
+    await pick.close();
   }
 });
