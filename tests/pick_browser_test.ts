@@ -80,27 +80,35 @@ pickTest("a click draws the object's mask at once, in its colour", async (page) 
   if (SCREENSHOTS) await page.screenshot({ path: join(SCREENSHOTS, "pick_click.png") });
 });
 
-pickTest("a negative point removes a region; undo puts it back; a drag is a box", async (page) => {
-  const ellipse = await truthOf(ELLIPSE.id), square = await truthOf(SQUARE.id);
-  await afterMaskDrawn(page, () => clickFrame(page, ...ELLIPSE.at));
-  await afterMaskDrawn(page, () => clickFrame(page, ...SQUARE.at));
-  assert.ok(coverage(await drawnMask(page), square).covered >= 0.9, "two points: both regions");
-  await afterMaskDrawn(page, () => clickFrame(page, ...SQUARE.at, "shift"));
-  let mask = await drawnMask(page);
-  assert.ok(coverage(mask, ellipse).covered >= 0.9, "the ellipse stays");
-  assert.ok(coverage(mask, square).covered <= 0.05, "shift-click removed the square");
-  await afterMaskDrawn(page, () => page.keyboard.press("z"));
-  assert.ok(coverage(await drawnMask(page), square).covered >= 0.9, "undo: the square is back");
-  await afterMaskDrawn(page, () => clickFrame(page, ...SQUARE.at, "right"));
-  mask = await drawnMask(page);
-  assert.ok(coverage(mask, square).covered <= 0.05, "right-click removed the square");
-  assert.ok(coverage(mask, ellipse).covered >= 0.9);
-  // A new object: its own id and colour, prompted by a box.
-  await page.keyboard.press("n");
-  await afterMaskDrawn(page, () => dragFrame(page, BLOB.box));
-  assertCovers(await drawnMask(page, 2), await truthOf(BLOB.id), "box");
-  assertCovers(await drawnMask(page, 1), ellipse, "object 1 unchanged");
-});
+pickTest(
+  "a negative point removes a region; undo puts it back; a drag is a box; Delete clears",
+  async (page) => {
+    const ellipse = await truthOf(ELLIPSE.id), square = await truthOf(SQUARE.id);
+    await afterMaskDrawn(page, () => clickFrame(page, ...ELLIPSE.at));
+    await afterMaskDrawn(page, () => clickFrame(page, ...SQUARE.at));
+    assert.ok(coverage(await drawnMask(page), square).covered >= 0.9, "two points: both regions");
+    await afterMaskDrawn(page, () => clickFrame(page, ...SQUARE.at, "shift"));
+    let mask = await drawnMask(page);
+    assert.ok(coverage(mask, ellipse).covered >= 0.9, "the ellipse stays");
+    assert.ok(coverage(mask, square).covered <= 0.05, "shift-click removed the square");
+    await afterMaskDrawn(page, () => page.keyboard.press("z"));
+    assert.ok(coverage(await drawnMask(page), square).covered >= 0.9, "undo: the square is back");
+    await afterMaskDrawn(page, () => clickFrame(page, ...SQUARE.at, "right"));
+    mask = await drawnMask(page);
+    assert.ok(coverage(mask, square).covered <= 0.05, "right-click removed the square");
+    assert.ok(coverage(mask, ellipse).covered >= 0.9);
+    // A new object: its own id and colour, prompted by a box.
+    await page.keyboard.press("n");
+    await afterMaskDrawn(page, () => dragFrame(page, BLOB.box));
+    assertCovers(await drawnMask(page, 2), await truthOf(BLOB.id), "box");
+    assertCovers(await drawnMask(page, 1), ellipse, "object 1 unchanged");
+    // Clearing the selected object (object 2) removes it and its mask; object 1 stays.
+    await afterMaskDrawn(page, () => page.keyboard.press("Delete"));
+    assert.equal((await drawnMask(page, 2)).reduce((a, b) => a + b, 0), 0, "object 2 is gone");
+    assertCovers(await drawnMask(page, 1), ellipse, "object 1 stays");
+    assert.doesNotMatch(await textOf(page, "objects"), /object 2/);
+  },
+);
 
 pickTest("everything finds the objects; clicking a found mask adopts it", async (page) => {
   await afterMaskDrawn(page, () => page.click("#everything"));
@@ -182,6 +190,26 @@ pickTest("everything finds the objects; clicking a found mask adopts it", async 
       } finally {
         await Deno.remove(elsewhere, { recursive: true });
       }
+    },
+    { segmenter: () => Promise.resolve(segmenter) },
+  );
+}
+
+{
+  const segmenter = new HeldSegmenter();
+  pickTest(
+    "Cancel stops a tracking run from the page and nothing is left",
+    async (page, pick) => {
+      await afterMaskDrawn(page, () => clickFrame(page, ...ELLIPSE.at));
+      const hold = segmenter.holdNext(5);
+      await page.click("#track");
+      await hold.held;
+      await page.click("#cancel");
+      await page.waitForFunction(() => document.body.dataset.cancelRequested === "true");
+      hold.release();
+      await page.waitForFunction(() => document.body.dataset.trackState === "cancelled");
+      assert.match(await textOf(page, "track-status"), /^cancelled/);
+      assert.deepEqual([...Deno.readDirSync(pick.outputDir)], [], "no outputs");
     },
     { segmenter: () => Promise.resolve(segmenter) },
   );

@@ -5,7 +5,8 @@
  *
  * For tests and measurements the page keeps a few facts on `document.body.dataset`: `frame`
  * (the frame drawn), `maskVersion` (counts mask drawings), `latencyMs` (last click to drawn mask),
- * `trackState` and `error` (the last failure's message).
+ * `trackState`, `cancelRequested` (the server has taken a Cancel) and `error` (the last failure's
+ * message).
  */
 
 const token = new URL(import.meta.url).searchParams.get("token") ?? "";
@@ -631,7 +632,11 @@ const buttons = /** @type {Record<string, () => Promise<unknown> | unknown>} */ 
   "clear-object": clearObject,
   everything,
   track,
-  cancel: () => call("POST", "/api/track/cancel"),
+  cancel: async () => {
+    await call("POST", "/api/track/cancel");
+    document.body.dataset.cancelRequested = "true";
+    say("tracking cancelled: its outputs are discarded");
+  },
   save,
 });
 for (const [id, action] of Object.entries(buttons)) {
