@@ -9,9 +9,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { decodeRle } from "../src/segment/rle.ts";
+import type { Segmenter } from "../src/segment/segmenter.ts";
 import { chromiumAvailable, type Page, withBrowser } from "./helpers/browser.ts";
-import { TEST_CLI } from "./helpers/batch.ts";
-import { filesUnder } from "./helpers/batch.ts";
+import { filesUnder, TEST_CLI } from "./helpers/batch.ts";
 import { coverage, HeldSegmenter, type PickFixture, startPick } from "./helpers/pick.ts";
 import {
   afterMaskDrawn,
@@ -27,7 +27,6 @@ import {
 import { sampleGroundTruth } from "./helpers/sample_frames.ts";
 import { FIXTURE_DIR, sharedAvailable } from "./helpers/shared.ts";
 import { runScriptCli } from "./helpers/video.ts";
-import type { Segmenter } from "../src/segment/segmenter.ts";
 
 const VIEWPORT = { width: 1280, height: 860 };
 const SCREENSHOTS = Deno.env.get("PICK_SCREENSHOTS");

@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import type { Frame } from "../src/frame.ts";
-import { decodeRle } from "../src/segment/rle.ts";
+import { decodeRle, rleIou } from "../src/segment/rle.ts";
 import { MAX_BODY_BYTES } from "../src/pick/guard.ts";
 import { serveFile } from "../src/pick/serve_file.ts";
 import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
@@ -17,7 +17,6 @@ import { sampleGroundTruth, SAMPLES_DIR } from "./helpers/sample_frames.ts";
 import { LineWatcher } from "./helpers/lines.ts";
 import { TEST_CLI } from "./helpers/batch.ts";
 import { childProcesses, exists, REPO_DIR, runScriptCli } from "./helpers/video.ts";
-import { rleIou } from "../src/segment/rle.ts";
 
 const GREEN_ELLIPSE = { id: 1, point: [120, 120] as [number, number] };
 

@@ -6,7 +6,7 @@
  */
 import type { Frame } from "../frame.ts";
 import type { BoxXyxy, Rle } from "../segment/mask.ts";
-import { encodeRle } from "../segment/rle.ts";
+import { decodeRle, encodeRle } from "../segment/rle.ts";
 import {
   type FrameEmbedding,
   maskFromLogits,
@@ -18,7 +18,6 @@ import {
 import { chooseFreshOutput } from "../segment/tracker/output_selection.ts";
 import { innerPoint } from "../segment/tracker/prompt_from_mask.ts";
 import { everythingPass } from "../segment/everything/strategy.ts";
-import { decodeRle } from "../segment/rle.ts";
 import { readFrameAt } from "../video/frame_at.ts";
 import type { InputSource } from "../video/input_source.ts";
 import type { VideoInfo } from "../video/probe.ts";
