@@ -411,7 +411,10 @@ async function everything() {
   say(`${answer.found.length} masks found: click one to adopt it as an object (Esc: dismiss)`);
 }
 
-/** Adopts the smallest found mask under (x, y) as a new object. @param {number} x @param {number} y */
+/**
+ * Adopts the smallest found mask under (x, y) as a new object; false if there is none.
+ * @param {number} x @param {number} y @param {number} clickedAt when the click began
+ */
 async function adopt(x, y, clickedAt) {
   const hits = (state.found ?? []).filter((found) => rleHas(found.rle, x, y));
   if (hits.length === 0) return false;
