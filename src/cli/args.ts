@@ -4,6 +4,7 @@
  * and what is allowed.
  * @module
  */
+import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import {
@@ -296,4 +297,37 @@ export function describeParseArgsError(error: unknown): string {
     default:
       return message.split("\n")[0];
   }
+}
+
+/** Segment's flags that choose the model; other commands pass them on as they are. */
+export const MODEL_FLAG_OPTIONS = {
+  model: { type: "string" },
+  checkpoint: { type: "string" },
+  precision: { type: "string" },
+  threads: { type: "string" },
+  calibration: { type: "string" },
+} as const satisfies ParseArgsConfig["options"];
+
+/** Segment flags whose values are paths (made absolute when passed on). */
+const PATH_FLAGS = new Set(["checkpoint", "calibration"]);
+
+/**
+ * The `names` given in parsed `values`, back as segment flags in a fixed order, with paths made
+ * absolute: what a command passes on to a `segment` run that may start elsewhere.
+ *
+ * @example
+ * ```ts
+ * segmentFlagsOf({ checkpoint: "m.pth", precision: "int8" }, ["precision", "checkpoint"]);
+ * // ["--precision", "int8", "--checkpoint", "/abs/m.pth"]
+ * ```
+ */
+export function segmentFlagsOf(
+  values: Record<string, unknown>,
+  names: readonly string[],
+): string[] {
+  return names.flatMap((name) => {
+    const value = values[name];
+    if (typeof value !== "string") return [];
+    return [`--${name}`, PATH_FLAGS.has(name) ? resolve(value) : value];
+  });
 }

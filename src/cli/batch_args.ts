@@ -9,7 +9,7 @@ import { resolve } from "node:path";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { checkQueueUrl } from "../batch/connection.ts";
-import { describeParseArgsError, parseSegmentArgs, UsageError } from "./args.ts";
+import { describeParseArgsError, parseSegmentArgs, segmentFlagsOf, UsageError } from "./args.ts";
 
 /** `batch submit`: one job per video. */
 export interface BatchSubmitArgs {
@@ -79,9 +79,6 @@ const SEGMENT_PASSTHROUGH = {
   preset: { type: "string" },
   "max-frames": { type: "string" },
 } as const satisfies ParseArgsConfig["options"];
-
-/** Flags whose values are paths, made absolute at submit time (workers run elsewhere). */
-const PATH_FLAGS = new Set(["checkpoint", "calibration"]);
 
 const OPTIONS = {
   submit: {
@@ -188,7 +185,7 @@ function submitArgs(
   if (!attempts.success) throw new UsageError(attempts.error.issues[0].message);
   const inputs = [...(values.input as string[] | undefined ?? []), ...positionals];
   if (inputs.length === 0) throw new UsageError("--input is required: videos, globs or @LIST");
-  const segmentArgs = flagsOf(values, Object.keys(SEGMENT_PASSTHROUGH));
+  const segmentArgs = segmentFlagsOf(values, Object.keys(SEGMENT_PASSTHROUGH));
   checkSegmentFlags(segmentArgs);
   return {
     command: "submit",
@@ -209,7 +206,7 @@ function workerArgs(queue: string, values: Record<string, unknown>): BatchWorker
   if (!concurrency.success) throw new UsageError(concurrency.error.issues[0].message);
   const lock = positive("--lock-seconds").optional().safeParse(values["lock-seconds"]);
   if (!lock.success) throw new UsageError(lock.error.issues[0].message);
-  const modelFlags = flagsOf(values, [...Object.keys(MODEL_FLAGS), "threads"]);
+  const modelFlags = segmentFlagsOf(values, [...Object.keys(MODEL_FLAGS), "threads"]);
   checkSegmentFlags(modelFlags);
   return {
     command: "worker",
@@ -218,15 +215,6 @@ function workerArgs(queue: string, values: Record<string, unknown>): BatchWorker
     lockSeconds: lock.data ?? DEFAULT_LOCK_SECONDS,
     modelFlags,
   };
-}
-
-/** The given `names` of `values` back as flags, in a fixed order, with paths made absolute. */
-function flagsOf(values: Record<string, unknown>, names: readonly string[]): string[] {
-  return names.flatMap((name) => {
-    const value = values[name];
-    if (typeof value !== "string") return [];
-    return [`--${name}`, PATH_FLAGS.has(name) ? resolve(value) : value];
-  });
 }
 
 /** Validates segment flags with `segment`'s parser (its one-line message if they are wrong). */

@@ -16,7 +16,14 @@ import { startPickServer } from "../pick/pick_server.ts";
 import type { Segmenter } from "../segment/segmenter.ts";
 import { parseInputSource } from "../video/input_source.ts";
 import { probeVideo } from "../video/probe.ts";
-import { describeParseArgsError, parseSegmentArgs, type SegmentArgs, UsageError } from "./args.ts";
+import {
+  describeParseArgsError,
+  MODEL_FLAG_OPTIONS,
+  parseSegmentArgs,
+  type SegmentArgs,
+  segmentFlagsOf,
+  UsageError,
+} from "./args.ts";
 import { EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, oneLine } from "./segment.ts";
 
 const encoder = new TextEncoder();
@@ -28,16 +35,8 @@ const OPTIONS = {
   "output-dir": { type: "string" },
   port: { type: "string" },
   embeddings: { type: "string" },
-  model: { type: "string" },
-  checkpoint: { type: "string" },
-  precision: { type: "string" },
-  threads: { type: "string" },
-  calibration: { type: "string" },
+  ...MODEL_FLAG_OPTIONS,
 } as const;
-
-/** Model flags, passed on to `segment` in the equivalent command line. */
-const MODEL_FLAGS = ["model", "checkpoint", "precision", "threads", "calibration"] as const;
-const PATH_FLAGS = new Set(["checkpoint", "calibration"]);
 
 const HELP = `deno task pick --input VIDEO [options]
 
@@ -89,11 +88,8 @@ export function parsePickArgs(argv: readonly string[]): PickArgs | { readonly he
     if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
     return parsed.data;
   };
-  const modelFlags = MODEL_FLAGS.flatMap((name) => {
-    const value = values[name];
-    if (typeof value !== "string") return [];
-    return [`--${name}`, PATH_FLAGS.has(name) ? resolve(value) : value];
-  });
+  // Passed on to `segment` in the equivalent command line.
+  const modelFlags = segmentFlagsOf(values, Object.keys(MODEL_FLAG_OPTIONS));
   // The model flags mean what they mean to segment, checked by segment's own parser.
   const segment = parseSegmentArgs(["--input", input, "--output", "x.mp4", ...modelFlags]);
   const name = basename(input, extname(input));
