@@ -12,7 +12,13 @@ import { decodeRle, rleIou } from "../src/segment/rle.ts";
 import { MAX_BODY_BYTES } from "../src/pick/guard.ts";
 import { serveFile } from "../src/pick/serve_file.ts";
 import { RegionGrowingSegmenter } from "./helpers/region_growing_segmenter.ts";
-import { coverage, HeldSegmenter, rawRequest, startPick } from "./helpers/pick.ts";
+import {
+  coverage,
+  HeldSegmenter,
+  type PickFixture,
+  rawRequest,
+  startPick,
+} from "./helpers/pick.ts";
 import { sampleGroundTruth, SAMPLES_DIR } from "./helpers/sample_frames.ts";
 import { LineWatcher } from "./helpers/lines.ts";
 import { TEST_CLI } from "./helpers/batch.ts";
@@ -20,14 +26,27 @@ import { childProcesses, exists, REPO_DIR, runScriptCli } from "./helpers/video.
 
 const GREEN_ELLIPSE = { id: 1, point: [120, 120] as [number, number] };
 
+/** Asks for object 1's mask from one click on the green ellipse on `frame`. */
+function clickEllipse(pick: PickFixture, frame = 0): Promise<Response> {
+  return pick.api("/api/decode", {
+    frame,
+    objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
+  });
+}
+
+/** After a run that did not complete: nothing in the output directory, the model free again. */
+async function assertNothingLeftAndModelBack(pick: PickFixture): Promise<void> {
+  assert.deepEqual([...Deno.readDirSync(pick.outputDir)], [], "no outputs, no partial directory");
+  const after = await clickEllipse(pick);
+  assert.equal(after.status, 200, "the model is back for prompts");
+  await after.body?.cancel();
+}
+
 Deno.test("a click decodes the object's mask: it covers the ground truth and little else", async () => {
   const pick = await startPick();
   try {
     const truth = (await sampleGroundTruth("crossing", 0)).get(GREEN_ELLIPSE.id)!;
-    const response = await pick.api("/api/decode", {
-      frame: 0,
-      objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
-    });
+    const response = await clickEllipse(pick);
     assert.equal(response.status, 200);
     const answer = await response.json();
     assert.equal(answer.masks.length, 1);
@@ -45,10 +64,7 @@ Deno.test("each visited frame is embedded once while among the last ones kept", 
   const pick = await startPick({ segmenter, embeddingsKept: 3 });
   try {
     const decode = async (frame: number) => {
-      const response = await pick.api("/api/decode", {
-        frame,
-        objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
-      });
+      const response = await clickEllipse(pick, frame);
       assert.equal(response.status, 200, await response.clone().text());
       await response.body?.cancel();
     };
@@ -109,10 +125,7 @@ Deno.test("a tracking run reports progress, refuses prompts meanwhile, and cance
     const running = await (await pick.api("/api/track")).json();
     assert.equal(running.state, "running");
     assert.equal(running.totalFrames, 90);
-    const busy = await pick.api("/api/decode", {
-      frame: 0,
-      objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
-    });
+    const busy = await clickEllipse(pick);
     assert.equal(busy.status, 409);
     assert.match((await busy.json()).error, /busy with a tracking run/);
     const again = await pick.api("/api/track", { prompts, options: {} });
@@ -123,13 +136,7 @@ Deno.test("a tracking run reports progress, refuses prompts meanwhile, and cance
     await pick.server.tracking.finished;
     const cancelled = await (await pick.api("/api/track")).json();
     assert.equal(cancelled.state, "cancelled");
-    assert.deepEqual([...Deno.readDirSync(pick.outputDir)], [], "no outputs, no partial directory");
-    const after = await pick.api("/api/decode", {
-      frame: 0,
-      objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
-    });
-    assert.equal(after.status, 200, "the model is back for prompts");
-    await after.body?.cancel();
+    await assertNothingLeftAndModelBack(pick);
   } finally {
     await pick.close();
   }
@@ -412,13 +419,7 @@ Deno.test("a tracking run that fails says why in one line and leaves no outputs"
     const failed = await (await pick.api("/api/track")).json();
     assert.equal(failed.state, "failed");
     assert.equal(failed.error, "encoder session lost");
-    assert.deepEqual([...Deno.readDirSync(pick.outputDir)], [], "no outputs, no partial directory");
-    const after = await pick.api("/api/decode", {
-      frame: 0,
-      objects: [{ id: 1, points: [GREEN_ELLIPSE.point], negativePoints: [] }],
-    });
-    assert.equal(after.status, 200, "the model is back for prompts");
-    await after.body?.cancel();
+    await assertNothingLeftAndModelBack(pick);
   } finally {
     await pick.close();
   }

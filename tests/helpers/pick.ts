@@ -90,16 +90,7 @@ export async function rawRequest(
     const request = `${head}\r\nconnection: close\r\ncontent-length: ${bytes.length}\r\n\r\n`;
     await connection.write(new TextEncoder().encode(request));
     if (bytes.length > 0) await connection.write(bytes);
-    const chunks: Uint8Array[] = [];
-    const buffer = new Uint8Array(65536);
-    while (true) {
-      const n = await connection.read(buffer);
-      if (n === null) break;
-      chunks.push(buffer.slice(0, n));
-    }
-    const text = new TextDecoder().decode(
-      chunks.reduce((all, chunk) => new Uint8Array([...all, ...chunk]), new Uint8Array()),
-    );
+    const text = await new Response(connection.readable).text();
     const status = Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1] ?? "0");
     return { status, text };
   } finally {
